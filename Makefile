@@ -20,6 +20,7 @@ PROVE_FLAGS ?=
 
 -include config.mak
 
+.DEFAULT_GOAL := all
 PKGS = libgit2 json-c libbsd
 # Generated once: installs missing packages (as root on Debian) or says what
 # to install, then records the compiler flags. Make restarts after making it.

@@ -46,7 +46,7 @@ int dc_stream_id_valid(const char *s, size_t len);
  * Parse a path relative to the delta directory: "frame-<frame>-<stream>.json"
  * (flat) or "frame-<frame>/<stream>.json" (by-frame). On success fills the
  * frame, the stream id (into `stream`, reset first) and the layout, returns 0.
- * On failure returns -1 with the reason in err ("frame has leading zeros",
+ * On failure returns -1 with the reason in err ("frame '01' has leading zeros",
  * "stream id '..' is not valid", "not a delta path: expected
  * frame-<frame>-<stream>.json or frame-<frame>/<stream>.json").
  */

@@ -96,8 +96,8 @@ struct dc_rules {
  * wrong types, an unknown op, a file or delta directory path that is
  * absolute, contains "..", a backslash, a NUL, an empty or "." component or
  * starts with ".git", a malformed `at` pointer, two sections writing the same
- * file+target with different ops, a target inside another section's target
- * with a different op, a canonical file inside the delta directory or under
+ * file+target with different ops, a target nested inside another (whatever
+ * the ops; a per-group count may share a section's target), a canonical file inside the delta directory or under
  * `.dc/`, a derived count whose `of` names no section. Missing members take
  * the defaults of PROTOCOL section 6.
  */

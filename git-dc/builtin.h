@@ -1,0 +1,37 @@
+#ifndef DC_BUILTIN_H
+#define DC_BUILTIN_H
+/*
+ * What every `git dc` subcommand shares. A subcommand is
+ * `int cmd_<name>(int argc, const char **argv)`: it parses its options,
+ * opens the repository, makes one engine call, prints the answer (human or
+ * --json) and returns the exit code.
+ */
+#include <json-c/json.h>
+#include "err.h"
+#include "repo.h"
+#include "parse-options.h"
+
+#define DC_JSON_VERSION 1
+
+int cmd_delta(int argc, const char **argv);
+int cmd_init(int argc, const char **argv);
+int cmd_merge(int argc, const char **argv);
+int cmd_status(int argc, const char **argv);
+int cmd_version(int argc, const char **argv);
+
+/*
+ * Report an engine error: "error: <msg>" and "hint: <line>" on stderr and,
+ * with `json`, one document {"version": 1, "error": {...}} on stdout.
+ * Returns the exit code the error maps to.
+ */
+int dc_report_error(const struct dc_err *err, int json, const char *command);
+
+/* Open the repository or report why not (returns 0 or the exit code). */
+int dc_open_repo(struct dc_repo *r, int json, const char *command);
+
+/* A json-c object with "version" set; print with dc_print_json(). */
+struct json_object *dc_json_doc(void);
+void dc_print_json(struct json_object *doc);
+struct json_object *dc_json_str(const char *s);	/* NULL -> JSON null */
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * git-dc: the `git dc` command. main() finds the subcommand in a sorted
+ * table, runs it, and makes sure what it printed reached stdout before
+ * exiting 0 (a full disk or a closed pipe is an error, not a success).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <git2.h>
+#include "builtin.h"
+#include "buf.h"
+
+#ifndef DC_VERSION
+#define DC_VERSION "0.1.0"
+#endif
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	const char *summary;
+};
+
+static const struct cmd_struct commands[] = {
+	{ "delta", cmd_delta, "commit one delta of this worker's stream" },
+	{ "init", cmd_init, "make this repository a dc repository (the genesis commit)" },
+	{ "merge", cmd_merge, "fold new deltas into the canonical files, one commit" },
+	{ "status", cmd_status, "show the merged frame, pending and quarantined deltas" },
+	{ "version", cmd_version, "print the version of git-dc and its libraries" },
+};
+
+static const char *const git_dc_usage[] = {
+	"git dc <command> [<options>]",
+	NULL,
+};
+
+static void list_commands(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: %s\n\n", git_dc_usage[0]);
+	fprintf(out, "These are the git dc commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(out, "   %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'git dc <command> -h' shows the options of one command.\n");
+}
+
+int cmd_version(int argc, const char **argv)
+{
+	int major, minor, rev, json = 0;
+	static const char *const usage[] = { "git dc version [--json]", NULL };
+	struct dc_option opts[] = {
+		OPT_BOOL(0, "json", &json, "print one JSON document"),
+		OPT_END(),
+	};
+
+	argc = dc_parse_options(argc - 1, argv + 1, opts, usage);
+	if (argc)
+		dc_usage_with_options(usage, opts, 1);
+	git_libgit2_version(&major, &minor, &rev);
+	if (json) {
+		struct json_object *doc = dc_json_doc();
+		char lg[32];
+		snprintf(lg, sizeof(lg), "%d.%d.%d", major, minor, rev);
+		json_object_object_add(doc, "git_dc", json_object_new_string(DC_VERSION));
+		json_object_object_add(doc, "libgit2", json_object_new_string(lg));
+		json_object_object_add(doc, "json_c", json_object_new_string(json_c_version()));
+		json_object_object_add(doc, "protocol", json_object_new_int(1));
+		dc_print_json(doc);
+		return 0;
+	}
+	printf("git-dc version %s (protocol v1, libgit2 %d.%d.%d, json-c %s)\n", DC_VERSION,
+	       major, minor, rev, json_c_version());
+	return 0;
+}
+
+int main(int argc, const char **argv)
+{
+	const char *name;
+	size_t i;
+	int status;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		list_commands(argc < 2 ? stderr : stdout);
+		return 129;
+	}
+	if (!strcmp(argv[1], "--version"))
+		argv[1] = "version";
+	name = argv[1];
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!strcmp(commands[i].name, name))
+			break;
+	if (i == sizeof(commands) / sizeof(*commands)) {
+		fprintf(stderr, "git dc: '%s' is not a git dc command. See 'git dc -h'.\n", name);
+		return 129;
+	}
+	git_libgit2_init();
+	status = commands[i].fn(argc - 1, argv + 1);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "fatal: unable to write to stdout: %s\n", strerror(errno));
+		return 128;
+	}
+	/* big trees are not freed at exit: the kernel does it faster */
+	return status;
+}

@@ -1,0 +1,99 @@
+#ifndef DC_FOLD_H
+#define DC_FOLD_H
+/*
+ * The fold (PROTOCOL sections 4 and 5): canonical state as a pure function
+ *
+ *	state = fold(base, valid deltas in order, rules)
+ *
+ * No repository, no files, no clock. Canonical files come in through a
+ * read callback, the first time a section or a derived count needs them,
+ * and stay in memory as dc_json trees owned by the state; the caller writes
+ * out the files marked changed.
+ *
+ * A file is marked changed only when its value changes as JSON: an `add`
+ * of an element already present, a `set` to the same value or a count that
+ * did not move leaves it alone, so a file no delta changed keeps its bytes.
+ * Containers on a target's path are created only when an event is about to
+ * change them, never by an event that is quarantined.
+ *
+ * Errors: an event that breaks a section's rules is quarantined (recorded in
+ * the stats with its delta, section and index) and the rest of the delta
+ * still applies. A canonical file that is not valid JSON, or whose target
+ * has the wrong type for the section's op, fails the whole fold (-1, code
+ * DC_ERR_REFUSED): that is the state's fault, not a delta's, and nothing
+ * may be written.
+ */
+#include <stddef.h>
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+#include "rules.h"
+#include "delta.h"
+#include "map.h"
+
+/*
+ * Read the base content of a canonical file into `out`; set *exists to 0
+ * (and leave `out` empty) if the file is absent. Return -1 with err on a
+ * real failure (I/O, corrupt repository).
+ */
+typedef int (*dc_state_read_fn)(void *data, const char *path, struct dc_buf *out,
+				int *exists, struct dc_err *err);
+
+struct dc_state_file {
+	char *path;
+	struct dc_json *doc;	/* NULL until loaded */
+	int loaded;
+	int existed;		/* present in the base */
+	int changed;		/* the fold changed its value */
+};
+
+struct dc_event_note {
+	char *path;		/* the delta's path */
+	char *section;
+	size_t index;		/* the event's index in the section */
+	char *reason;
+};
+
+struct dc_fold_stats {
+	size_t *applied;	/* per rules section: events that changed state */
+	size_t *present;	/* per rules section: events already there (no-op) */
+	struct dc_event_note *quarantined;
+	size_t nquarantined, alloc_quarantined;
+};
+
+struct dc_fold_target;		/* private: a section's resolved target and key index */
+
+struct dc_state {
+	const struct dc_rules *rules;
+	struct dc_state_file *files;	/* one per dc_rules_files(), same order */
+	size_t nfiles;
+	dc_state_read_fn read;
+	void *read_data;
+	struct dc_json_parse_opts parse_opts;
+	struct dc_fold_target *targets;	/* one per rules section */
+	struct dc_fold_stats stats;
+};
+
+#define DC_STATE_INIT { 0 }
+
+/*
+ * Prepare an empty state over `rules` (which must outlive it). Refuses
+ * rules the fold cannot honour yet (segmented targets).
+ */
+int dc_state_init(struct dc_state *st, const struct dc_rules *rules,
+		  dc_state_read_fn read, void *read_data, struct dc_err *err);
+void dc_state_release(struct dc_state *st);
+
+/* The file `path` of the state, loading it if needed; NULL + err on failure
+ * or if `path` is not a canonical file of the rules. */
+struct dc_state_file *dc_state_file(struct dc_state *st, const char *path, struct dc_err *err);
+
+/* Apply one valid delta: its sections in the order they appear in the
+ * delta, the events of each in array order. Sections the rules do not name,
+ * and `ignore` sections, are skipped. */
+int dc_fold_apply(struct dc_state *st, const struct dc_delta *d, struct dc_err *err);
+
+/* After the last delta: compute the derived counts. */
+int dc_fold_finish(struct dc_state *st, struct dc_err *err);
+
+#endif

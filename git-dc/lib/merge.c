@@ -1,0 +1,979 @@
+#include "merge.h"
+#include "delta.h"
+#include "fold.h"
+#include "json.h"
+#include "rules.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- .dc/head.json ---------------------------------------------------- */
+
+struct qnote {
+	char *path;
+	char oid[41];
+	char *reason;
+};
+
+struct head {
+	int present;
+	uint64_t frame;
+	char genesis[41];
+	char rules[41];
+	char deltas_tree[41];
+	int has_last;
+	struct dc_delta last;	/* frame, utc, stream, oid only */
+	uint64_t applied;
+	struct qnote *q;
+	size_t nq;
+};
+
+static void head_release(struct head *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nq; i++) {
+		free(h->q[i].path);
+		free(h->q[i].reason);
+	}
+	free(h->q);
+	free(h->last.stream);
+	memset(h, 0, sizeof(*h));
+}
+
+static int get_oid_member(char *out, const struct dc_json *o, const char *name, int nullable)
+{
+	const struct dc_json *v = dc_json_get(o, name);
+
+	out[0] = '\0';
+	if (v && v->type == DC_JSON_NULL && nullable)
+		return 0;
+	if (!v || v->type != DC_JSON_STRING || v->u.str.len != 40)
+		return -1;
+	memcpy(out, v->u.str.s, 41);
+	return 0;
+}
+
+static int get_u64_member(uint64_t *out, const struct dc_json *o, const char *name)
+{
+	int64_t v;
+
+	if (!dc_json_get_int(dc_json_get(o, name), &v) || v < 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int head_parse(struct head *h, const char *buf, size_t len, struct dc_err *err)
+{
+	struct dc_json *doc = NULL, *last, *q;
+	int ret = -1;
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	if (dc_json_parse(&doc, buf, len, NULL, err))
+		goto bad;
+	if (doc->type != DC_JSON_OBJECT || get_u64_member(&h->frame, doc, "frame") ||
+	    get_oid_member(h->genesis, doc, "genesis", 0) ||
+	    get_oid_member(h->rules, doc, "rules", 0) ||
+	    get_oid_member(h->deltas_tree, doc, "deltas_tree", 1) ||
+	    get_u64_member(&h->applied, doc, "applied"))
+		goto bad;
+	last = dc_json_get(doc, "last");
+	if (last && last->type == DC_JSON_OBJECT) {
+		const struct dc_json *u = dc_json_get(last, "utc"), *s = dc_json_get(last, "stream");
+		if (get_u64_member(&h->last.frame, last, "frame") ||
+		    get_oid_member(h->last.oid, last, "blob", 0) || !u || u->type != DC_JSON_STRING ||
+		    dc_utc_parse(&h->last.utc, u->u.str.s, u->u.str.len) || !s ||
+		    s->type != DC_JSON_STRING)
+			goto bad;
+		h->last.stream = dc_xmemdupz(s->u.str.s, s->u.str.len);
+		h->last.valid = 1;
+		h->has_last = 1;
+	} else if (!last || last->type != DC_JSON_NULL) {
+		goto bad;
+	}
+	q = dc_json_get(doc, "quarantined");
+	if (!q || q->type != DC_JSON_ARRAY)
+		goto bad;
+	h->q = dc_xcalloc(q->u.arr.n, sizeof(*h->q));
+	for (i = 0; i < q->u.arr.n; i++) {
+		const struct dc_json *e = q->u.arr.v[i];
+		const struct dc_json *p = dc_json_get(e, "path"), *r = dc_json_get(e, "reason");
+		if (!p || p->type != DC_JSON_STRING || !r || r->type != DC_JSON_STRING ||
+		    get_oid_member(h->q[i].oid, e, "blob", 0))
+			goto bad;
+		h->q[i].path = dc_xmemdupz(p->u.str.s, p->u.str.len);
+		h->q[i].reason = dc_xmemdupz(r->u.str.s, r->u.str.len);
+		h->nq++;
+	}
+	h->present = 1;
+	ret = 0;
+	goto cleanup;
+bad:
+	head_release(h);
+	dc_err_set(err, DC_ERR_FATAL, "'%s' is corrupt", DC_HEAD_PATH);
+	dc_err_hint(err, "it is written only by git dc; restore it from the last merge commit");
+cleanup:
+	dc_json_free(doc);
+	return ret;
+}
+
+static struct dc_json *str_node(const char *s)
+{
+	return dc_json_new_string(s, strlen(s));
+}
+
+static void obj_put(struct dc_json *o, const char *k, struct dc_json *v)
+{
+	dc_json_set(o, k, strlen(k), v);
+}
+
+/* ---- notes ------------------------------------------------------------ */
+
+static void note_add(struct dc_merge_note **arr, size_t *n, size_t *alloc, const char *path,
+		     const struct dc_delta *d, const char *reason)
+{
+	struct dc_merge_note *x;
+
+	DC_ALLOC_GROW(*arr, *n + 1, *alloc);
+	x = &(*arr)[(*n)++];
+	memset(x, 0, sizeof(*x));
+	x->path = dc_xstrdup(path);
+	if (d && d->stream) {
+		x->has_frame = 1;
+		x->frame = d->frame;
+		x->stream = dc_xstrdup(d->stream);
+	}
+	if (d && d->valid) {
+		struct dc_buf b = DC_BUF_INIT;
+		dc_utc_format(&b, &d->utc);
+		x->utc = dc_buf_detach(&b, NULL);
+	}
+	if (reason)
+		x->reason = dc_xstrdup(reason);
+}
+
+static void notes_free(struct dc_merge_note *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(a[i].path);
+		free(a[i].stream);
+		free(a[i].utc);
+		free(a[i].reason);
+	}
+	free(a);
+}
+
+void dc_merge_result_release(struct dc_merge_result *res)
+{
+	size_t i;
+
+	notes_free(res->applied, res->napplied);
+	notes_free(res->late, res->nlate);
+	notes_free(res->quarantined, res->nquarantined);
+	notes_free(res->pending, res->npending);
+	notes_free(res->unknown, res->nunknown);
+	for (i = 0; i < res->nsections; i++)
+		free((char *)res->sections[i].name);
+	free(res->sections);
+	for (i = 0; i < res->nevents_quarantined; i++) {
+		free(res->events_quarantined[i].path);
+		free(res->events_quarantined[i].section);
+		free(res->events_quarantined[i].reason);
+	}
+	free(res->events_quarantined);
+	for (i = 0; i < res->nchanged; i++)
+		free(res->changed[i]);
+	free(res->changed);
+	free(res->refname);
+	free(res->deltas_dir);
+	memset(res, 0, sizeof(*res));
+}
+
+/* ---- the journal ------------------------------------------------------ */
+
+static void journal_path(struct dc_buf *out, struct dc_repo *r)
+{
+	dc_buf_addf(out, "%sdc-merge.journal", r->gitdir);
+}
+
+static int journal_write(struct dc_repo *r, const char *refname, const git_oid *old,
+			 const git_oid *new_oid, char **paths, size_t n, struct dc_err *err)
+{
+	struct dc_buf p = DC_BUF_INIT, b = DC_BUF_INIT;
+	char o[GIT_OID_HEXSZ + 1], nw[GIT_OID_HEXSZ + 1];
+	size_t i;
+	int ret;
+
+	git_oid_tostr(o, sizeof(o), old);
+	git_oid_tostr(nw, sizeof(nw), new_oid);
+	dc_buf_addf(&b, "%s %s %s\n", refname, o, nw);
+	for (i = 0; i < n; i++)
+		dc_buf_addf(&b, "%s\n", paths[i]);
+	journal_path(&p, r);
+	ret = dc_write_file_atomic(p.buf, b.buf, b.len, err);
+	dc_buf_release(&p);
+	dc_buf_release(&b);
+	return ret;
+}
+
+static void journal_remove(struct dc_repo *r)
+{
+	struct dc_buf p = DC_BUF_INIT;
+
+	journal_path(&p, r);
+	unlink(p.buf);
+	dc_buf_release(&p);
+}
+
+int dc_merge_recover(struct dc_repo *r, struct dc_err *err)
+{
+	struct dc_buf p = DC_BUF_INIT, b = DC_BUF_INIT;
+	char refname[1024], o[64], nw[64];
+	git_oid old_oid, new_oid, cur;
+	git_commit *oc = NULL, *nc = NULL;
+	git_tree *ot = NULL, *nt = NULL;
+	char **paths = NULL;
+	size_t npaths = 0, alloc = 0, i;
+	char *line, *save = NULL;
+	FILE *f;
+	int ret = -1;
+
+	journal_path(&p, r);
+	f = fopen(p.buf, "r");
+	if (!f) {
+		dc_buf_release(&p);
+		return 0;
+	}
+	for (;;) {
+		char chunk[4096];
+		size_t got = fread(chunk, 1, sizeof(chunk), f);
+		dc_buf_add(&b, chunk, got);
+		if (got < sizeof(chunk))
+			break;
+	}
+	fclose(f);
+	if (sscanf(b.buf, "%1023s %63s %63s", refname, o, nw) != 3 ||
+	    git_oid_fromstr(&old_oid, o) || git_oid_fromstr(&new_oid, nw)) {
+		dc_err_set(err, DC_ERR_FATAL, "'%s' is corrupt", p.buf);
+		dc_err_hint(err, "remove it, then check 'git status' of the canonical files");
+		goto cleanup;
+	}
+	line = strtok_r(b.buf, "\n", &save);	/* the header line */
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		DC_ALLOC_GROW(paths, npaths + 1, alloc);
+		paths[npaths++] = line;
+	}
+	if (git_reference_name_to_id(&cur, r->git, refname) || git_oid_equal(&cur, &old_oid)) {
+		/* the branch never moved: nothing reached the work tree */
+		journal_remove(r);
+		ret = 0;
+		goto cleanup;
+	}
+	if (git_commit_lookup(&oc, r->git, &old_oid) || git_commit_lookup(&nc, r->git, &new_oid) ||
+	    git_commit_tree(&ot, oc) || git_commit_tree(&nt, nc)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot finish the interrupted merge");
+		goto cleanup;
+	}
+	if (dc_repo_bring_worktree(r, ot, nt, (const char *const *)paths, npaths, err)) {
+		dc_err_prefix(err, "cannot finish the interrupted merge");
+		goto cleanup;
+	}
+	journal_remove(r);
+	ret = 0;
+cleanup:
+	free(paths);
+	git_tree_free(ot);
+	git_tree_free(nt);
+	git_commit_free(oc);
+	git_commit_free(nc);
+	dc_buf_release(&p);
+	dc_buf_release(&b);
+	(void)i;
+	return ret;
+}
+
+/* ---- genesis ---------------------------------------------------------- */
+
+static int tree_has(const git_tree *t, const char *path)
+{
+	git_tree_entry *te = NULL;
+	int has = !git_tree_entry_bypath(&te, t, path);
+
+	git_tree_entry_free(te);
+	return has;
+}
+
+/* The first commit (oldest, in topological order) whose tree holds the rules. */
+static int find_genesis(git_oid *out, struct dc_repo *r, const git_oid *tip, struct dc_err *err)
+{
+	git_revwalk *w = NULL;
+	git_oid id;
+	int ret = -1, found = 0;
+
+	if (git_revwalk_new(&w, r->git) ||
+	    git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) ||
+	    git_revwalk_push(w, tip))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot walk the history");
+	while (!found && !git_revwalk_next(&id, w)) {
+		git_commit *c = NULL;
+		git_tree *t = NULL;
+		if (git_commit_lookup(&c, r->git, &id) || git_commit_tree(&t, c)) {
+			git_commit_free(c);
+			dc_git_err(err, DC_ERR_FATAL, "cannot read the history");
+			goto cleanup;
+		}
+		if (tree_has(t, DC_RULES_PATH)) {
+			git_oid_cpy(out, &id);
+			found = 1;
+		}
+		git_tree_free(t);
+		git_commit_free(c);
+	}
+	if (!found) {
+		dc_err_set(err, DC_ERR_FATAL, "no commit holds '%s'", DC_RULES_PATH);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	git_revwalk_free(w);
+	return ret;
+}
+
+/* ---- the plan --------------------------------------------------------- */
+
+struct read_ctx {
+	struct dc_repo *r;
+	const git_tree *tree;
+};
+
+static int read_from_tree(void *data, const char *path, struct dc_buf *out, int *exists,
+			  struct dc_err *err)
+{
+	struct read_ctx *c = data;
+	return dc_repo_read(out, exists, NULL, c->r, c->tree, path, err);
+}
+
+static const struct qnote *head_quarantined(const struct head *h, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < h->nq; i++)
+		if (!strcmp(h->q[i].path, path))
+			return &h->q[i];
+	return NULL;
+}
+
+static int cmp_delta_ptr(const void *a, const void *b)
+{
+	return dc_delta_cmp(*(struct dc_delta *const *)a, *(struct dc_delta *const *)b);
+}
+
+static int cmp_notes(const void *a, const void *b)
+{
+	return strcmp(((const struct dc_merge_note *)a)->path,
+		      ((const struct dc_merge_note *)b)->path);
+}
+
+struct plan {
+	struct dc_rules rules;
+	git_oid rules_oid;
+	struct head head;
+	struct dc_tree_entry *cur;
+	size_t ncur;
+	git_oid deltas_tree;
+	char *applied_before;	/* per cur entry: 1 if the state already holds it */
+	struct dc_delta *deltas;	/* per cur entry, loaded when needed */
+	int *loaded;
+};
+
+static void plan_release(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncur; i++)
+		dc_delta_release(&p->deltas[i]);
+	free(p->deltas);
+	free(p->loaded);
+	free(p->applied_before);
+	dc_tree_entries_free(p->cur, p->ncur);
+	head_release(&p->head);
+	dc_rules_release(&p->rules);
+	memset(p, 0, sizeof(*p));
+}
+
+static int entry_is_blob(const struct dc_tree_entry *e)
+{
+	return e->mode == GIT_FILEMODE_BLOB || e->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+static const char *entry_kind_reason(const struct dc_tree_entry *e)
+{
+	switch (e->mode) {
+	case GIT_FILEMODE_TREE:
+		return "not a regular file: it is a directory";
+	case GIT_FILEMODE_LINK:
+		return "not a regular file: it is a symbolic link";
+	case GIT_FILEMODE_COMMIT:
+		return "not a regular file: it is a submodule";
+	default:
+		return NULL;
+	}
+}
+
+static int is_hidden(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	return (slash ? slash[1] : rel[0]) == '.';
+}
+
+/*
+ * Load (read and validate) the delta of entry i, once. A delta that the
+ * head already lists as quarantined under the same blob keeps its reason
+ * without being read again.
+ */
+static int plan_load(struct plan *p, struct dc_repo *r, size_t i, int reuse_quarantine,
+		     struct dc_err *err)
+{
+	struct dc_tree_entry *e = &p->cur[i];
+	struct dc_delta *d = &p->deltas[i];
+	struct dc_buf path = DC_BUF_INIT, stream = DC_BUF_INIT;
+	const struct qnote *q;
+	git_blob *blob = NULL;
+	char oid[41];
+	int ret = -1;
+
+	if (p->loaded[i])
+		return 0;
+	git_oid_tostr(oid, sizeof(oid), &e->oid);
+	dc_buf_addf(&path, "%s/%s", p->rules.deltas, e->rel);
+	q = reuse_quarantine ? head_quarantined(&p->head, path.buf) : NULL;
+	if ((q && !strcmp(q->oid, oid)) || !entry_is_blob(e)) {
+		memset(d, 0, sizeof(*d));
+		d->path = dc_xstrdup(path.buf);
+		memcpy(d->oid, oid, sizeof(oid));
+		d->reason = dc_xstrdup(q ? q->reason : entry_kind_reason(e) ?
+				       entry_kind_reason(e) : "not a regular file");
+		{
+			uint64_t fr;
+			enum dc_layout lay;
+			if (!dc_delta_path_parse(&fr, &stream, &lay, e->rel, NULL)) {
+				d->frame = fr;
+				d->stream = dc_buf_detach(&stream, NULL);
+			}
+		}
+		p->loaded[i] = 1;
+		ret = 0;
+		goto cleanup;
+	}
+	if (git_blob_lookup(&blob, r->git, &e->oid)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", path.buf);
+		goto cleanup;
+	}
+	dc_delta_load(d, path.buf, e->rel, oid, git_blob_rawcontent(blob),
+		      (size_t)git_blob_rawsize(blob), &p->rules);
+	p->loaded[i] = 1;
+	ret = 0;
+cleanup:
+	git_blob_free(blob);
+	dc_buf_release(&path);
+	dc_buf_release(&stream);
+	return ret;
+}
+
+/* Frame of entry i from its path alone; -1 if the path is not a delta path. */
+static int entry_frame(const struct dc_tree_entry *e, uint64_t *frame)
+{
+	struct dc_buf stream = DC_BUF_INIT;
+	enum dc_layout lay;
+	int r = dc_delta_path_parse(frame, &stream, &lay, e->rel, NULL);
+
+	dc_buf_release(&stream);
+	return r;
+}
+
+/*
+ * Mark the entries the state already holds: those of the head's delta tree
+ * with frame <= head.frame that are not quarantined there. Each must still
+ * be in the current tree with the same blob: deltas are immutable.
+ */
+static int mark_applied(struct plan *p, struct dc_repo *r, struct dc_err *err)
+{
+	struct dc_tree_entry *old = NULL;
+	size_t nold = 0, i, j = 0;
+	git_oid dt;
+	int ret = -1;
+
+	if (!p->head.deltas_tree[0])
+		return 0;
+	if (git_oid_fromstr(&dt, p->head.deltas_tree) ||
+	    dc_repo_list_tree(&old, &nold, r, &dt, p->rules.deltas, err))
+		return dc_err_set(err, DC_ERR_FATAL, "cannot read the delta tree of the last merge"
+				  " (%s)", p->head.deltas_tree);
+	for (i = 0; i < nold; i++) {
+		struct dc_buf path = DC_BUF_INIT;
+		uint64_t fr;
+		int c = 1;
+
+		if (!entry_is_blob(&old[i]) || is_hidden(old[i].rel) ||
+		    entry_frame(&old[i], &fr) || fr > p->head.frame)
+			continue;
+		dc_buf_addf(&path, "%s/%s", p->rules.deltas, old[i].rel);
+		if (head_quarantined(&p->head, path.buf)) {
+			dc_buf_release(&path);
+			continue;
+		}
+		while (j < p->ncur && (c = strcmp(p->cur[j].rel, old[i].rel)) < 0)
+			j++;
+		if (j >= p->ncur || c || !git_oid_equal(&p->cur[j].oid, &old[i].oid)) {
+			dc_err_set(err, DC_ERR_REFUSED, "delta '%s' was %s after frame %llu was"
+				   " merged; deltas are immutable", path.buf,
+				   (j < p->ncur && !c) ? "modified" : "deleted or renamed",
+				   (unsigned long long)p->head.frame);
+			dc_err_hint(err, "restore it with 'git checkout <merge-commit> -- %s'",
+				    path.buf);
+			dc_buf_release(&path);
+			goto cleanup;
+		}
+		p->applied_before[j] = 1;
+		dc_buf_release(&path);
+	}
+	ret = 0;
+cleanup:
+	dc_tree_entries_free(old, nold);
+	return ret;
+}
+
+/* ---- running ---------------------------------------------------------- */
+
+static void head_write(struct dc_buf *out, const struct plan *p, uint64_t frame,
+		       const git_oid *genesis, uint64_t applied, const struct dc_delta *last,
+		       struct dc_delta **quarantined, size_t nq)
+{
+	struct dc_json *o = dc_json_new(DC_JSON_OBJECT), *qa, *l;
+	char oid[GIT_OID_HEXSZ + 1];
+	struct dc_buf b = DC_BUF_INIT;
+	size_t i;
+
+	obj_put(o, "version", dc_json_new_int(1));
+	obj_put(o, "frame", dc_json_new_int((int64_t)frame));
+	obj_put(o, "genesis", str_node(git_oid_tostr(oid, sizeof(oid), genesis)));
+	obj_put(o, "rules", str_node(git_oid_tostr(oid, sizeof(oid), &p->rules_oid)));
+	obj_put(o, "deltas_tree", git_oid_is_zero(&p->deltas_tree) ? dc_json_new(DC_JSON_NULL) :
+		str_node(git_oid_tostr(oid, sizeof(oid), &p->deltas_tree)));
+	if (last) {
+		l = dc_json_new(DC_JSON_OBJECT);
+		obj_put(l, "frame", dc_json_new_int((int64_t)last->frame));
+		dc_utc_format(&b, &last->utc);
+		obj_put(l, "utc", str_node(b.buf));
+		obj_put(l, "stream", str_node(last->stream));
+		obj_put(l, "blob", str_node(last->oid));
+		obj_put(o, "last", l);
+	} else {
+		obj_put(o, "last", dc_json_new(DC_JSON_NULL));
+	}
+	obj_put(o, "applied", dc_json_new_int((int64_t)applied));
+	qa = dc_json_new(DC_JSON_ARRAY);
+	for (i = 0; i < nq; i++) {
+		struct dc_json *e = dc_json_new(DC_JSON_OBJECT);
+		obj_put(e, "path", str_node(quarantined[i]->path));
+		obj_put(e, "blob", str_node(quarantined[i]->oid));
+		obj_put(e, "reason", str_node(quarantined[i]->reason));
+		dc_json_push(qa, e);
+	}
+	obj_put(o, "quarantined", qa);
+	dc_json_write(out, o);
+	dc_json_free(o);
+	dc_buf_release(&b);
+}
+
+static int load_rules(struct plan *p, struct dc_repo *r, const git_tree *tree, struct dc_err *err)
+{
+	struct dc_buf buf = DC_BUF_INIT;
+	int exists, ret = -1;
+
+	if (dc_repo_read(&buf, &exists, &p->rules_oid, r, tree, DC_RULES_PATH, err))
+		goto cleanup;
+	if (!exists) {
+		dc_err_set(err, DC_ERR_REFUSED, "not a dc repository: '%s' is not in the commit",
+			   DC_RULES_PATH);
+		dc_err_hint(err, "run 'git dc init' to start one");
+		goto cleanup;
+	}
+	if (dc_rules_parse(&p->rules, buf.buf, buf.len, err)) {
+		dc_err_prefix(err, "'%s'", DC_RULES_PATH);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	dc_buf_release(&buf);
+	return ret;
+}
+
+static void copy_stats(struct dc_merge_result *res, const struct dc_state *st,
+		       const struct dc_rules *rules)
+{
+	size_t i;
+
+	res->nsections = rules->nsections;
+	res->sections = dc_xcalloc(rules->nsections ? rules->nsections : 1,
+				   sizeof(*res->sections));
+	for (i = 0; i < rules->nsections; i++) {
+		res->sections[i].name = dc_xstrdup(rules->sections[i].name);
+		res->sections[i].applied = st ? st->stats.applied[i] : 0;
+		res->sections[i].present = st ? st->stats.present[i] : 0;
+	}
+	if (!st)
+		return;
+	res->nevents_quarantined = st->stats.nquarantined;
+	res->events_quarantined = dc_xcalloc(st->stats.nquarantined ? st->stats.nquarantined : 1,
+					     sizeof(*res->events_quarantined));
+	for (i = 0; i < st->stats.nquarantined; i++) {
+		const struct dc_event_note *n = &st->stats.quarantined[i];
+		res->events_quarantined[i].path = dc_xstrdup(n->path);
+		res->events_quarantined[i].section = dc_xstrdup(n->section);
+		res->events_quarantined[i].reason = dc_xstrdup(n->reason);
+		res->events_quarantined[i].index = n->index;
+	}
+}
+
+int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_result *res,
+	     struct dc_err *err)
+{
+	struct plan p;
+	struct dc_state st = DC_STATE_INIT;
+	struct read_ctx rc;
+	git_commit *head = NULL, *gen_commit = NULL;
+	git_tree *tree = NULL, *base_tree = NULL, *new_tree = NULL;
+	struct dc_delta **fold = NULL, **quar = NULL;
+	size_t nfold = 0, nquar = 0, i, alloc_a = 0, alloc_l = 0, alloc_q = 0, alloc_p = 0,
+		alloc_u = 0;
+	struct dc_tree_change *changes = NULL;
+	size_t nchanges = 0;
+	struct dc_buf buf = DC_BUF_INIT, msg = DC_BUF_INIT;
+	git_oid genesis, new_tree_oid, commit_oid;
+	const struct dc_delta *last = NULL;
+	uint64_t frame = 0, applied_total = 0;
+	int ret = -1, full, exists;
+
+	memset(&p, 0, sizeof(p));
+	memset(res, 0, sizeof(*res));
+	if (!o->plan_only && !o->dry_run && dc_merge_recover(r, err))
+		return -1;
+	if (dc_repo_head(&res->refname, &head, r, err))
+		goto cleanup;
+	if (!head) {
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' has no commits yet", res->refname);
+		dc_err_hint(err, "run 'git dc init' to start a dc repository");
+		goto cleanup;
+	}
+	git_oid_tostr(res->head_commit, sizeof(res->head_commit), git_commit_id(head));
+	if (git_commit_tree(&tree, head)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
+		goto cleanup;
+	}
+	if (load_rules(&p, r, tree, err))
+		goto cleanup;
+	git_oid_tostr(res->rules_oid, sizeof(res->rules_oid), &p.rules_oid);
+	if (dc_repo_read(&buf, &exists, NULL, r, tree, DC_HEAD_PATH, err))
+		goto cleanup;
+	if (exists && head_parse(&p.head, buf.buf, buf.len, err))
+		goto cleanup;
+	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, tree, p.rules.deltas, err))
+		goto cleanup;
+	p.applied_before = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
+	p.deltas = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.deltas));
+	p.loaded = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.loaded));
+
+	res->had_head = p.head.present;
+	res->prev_frame = p.head.frame;
+	res->prev_applied = p.head.applied;
+	res->deltas_dir = dc_xstrdup(p.rules.deltas);
+	res->layout_by_frame = p.rules.layout == DC_LAYOUT_BY_FRAME;
+	{
+		char ro[41];
+		git_oid_tostr(ro, sizeof(ro), &p.rules_oid);
+		full = !p.head.present || strcmp(ro, p.head.rules);
+	}
+	if (p.head.present && !full && mark_applied(&p, r, err))
+		goto cleanup;
+
+	/* classify every entry that the state does not hold yet */
+	frame = p.head.present ? p.head.frame : 0;
+	for (i = 0; i < p.ncur; i++) {
+		struct dc_delta *d = &p.deltas[i];
+		if (p.applied_before[i] || is_hidden(p.cur[i].rel))
+			continue;
+		if (plan_load(&p, r, i, !full, err))
+			goto cleanup;
+		if (d->valid && !o->has_frame && d->frame > frame)
+			frame = d->frame;
+	}
+	if (o->has_frame && o->frame > frame)
+		frame = o->frame;
+	res->frame = frame;
+	res->has_state = p.head.present;
+
+	for (i = 0; i < p.ncur; i++) {
+		struct dc_delta *d = &p.deltas[i];
+		if (!p.loaded[i])
+			continue;
+		if (!d->valid) {
+			note_add(&res->quarantined, &res->nquarantined, &alloc_q, d->path,
+				 d, d->reason);
+			DC_ALLOC_GROW(quar, nquar + 1, alloc_a);
+			quar[nquar++] = d;
+		} else if (d->frame > frame || o->plan_only) {
+			note_add(&res->pending, &res->npending, &alloc_p, d->path, d, NULL);
+		}
+	}
+	qsort(res->pending, res->npending, sizeof(*res->pending), cmp_notes);
+	alloc_a = 0;
+	if (o->plan_only) {
+		copy_stats(res, NULL, &p.rules);
+		ret = 0;
+		goto cleanup;
+	}
+
+	/* the deltas this merge applies, in protocol order */
+	for (i = 0; i < p.ncur; i++) {
+		struct dc_delta *d = &p.deltas[i];
+		if (p.loaded[i] && d->valid && d->frame <= frame) {
+			DC_ALLOC_GROW(fold, nfold + 1, alloc_a);
+			fold[nfold++] = d;
+		}
+	}
+	qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
+	for (i = 0; i < nfold; i++) {
+		note_add(&res->applied, &res->napplied, &alloc_l, fold[i]->path, fold[i], NULL);
+		if (fold[i]->nunknown) {
+			struct dc_buf why = DC_BUF_INIT;
+			size_t k;
+			dc_buf_adds(&why, "unknown section");
+			for (k = 0; k < fold[i]->nunknown; k++)
+				dc_buf_addf(&why, "%s'%s'", k ? ", " : " ", fold[i]->unknown[k]);
+			dc_buf_adds(&why, ": not applied");
+			note_add(&res->unknown, &res->nunknown, &alloc_u, fold[i]->path, fold[i],
+				 why.buf);
+			dc_buf_release(&why);
+		}
+	}
+	alloc_l = 0;
+	for (i = 0; p.head.present && i < nfold; i++) {
+		if (fold[i]->frame <= p.head.frame)
+			note_add(&res->late, &res->nlate, &alloc_l, fold[i]->path, fold[i], NULL);
+	}
+	if (!nfold && !full) {
+		copy_stats(res, NULL, &p.rules);
+		ret = 0;	/* nothing new: no commit */
+		goto cleanup;
+	}
+	if (!nfold && !p.head.present) {
+		copy_stats(res, NULL, &p.rules);
+		ret = 0;	/* never merged and nothing to merge */
+		goto cleanup;
+	}
+	if (!full && p.head.has_last && nfold && dc_delta_cmp(fold[0], &p.head.last) < 0)
+		full = 1;	/* a late delta: fold again from genesis */
+	res->refold = full && p.head.present;
+
+	if (full) {
+		/* every valid delta of the tree with frame <= N, from genesis */
+		size_t nnew = nfold;
+		for (i = 0; i < p.ncur; i++) {
+			struct dc_delta *d = &p.deltas[i];
+			if (!p.applied_before[i])
+				continue;
+			if (plan_load(&p, r, i, 0, err))
+				goto cleanup;
+			if (!d->valid || d->frame > frame)
+				continue;	/* rules changed under it */
+			DC_ALLOC_GROW(fold, nfold + 1, alloc_a);
+			fold[nfold++] = d;
+		}
+		(void)nnew;
+		qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
+		if (p.head.present && p.head.genesis[0] && !git_oid_fromstr(&genesis, p.head.genesis) &&
+		    !git_commit_lookup(&gen_commit, r->git, &genesis)) {
+			/* the head's genesis is here */
+		} else if (find_genesis(&genesis, r, git_commit_id(head), err) ||
+			   git_commit_lookup(&gen_commit, r->git, &genesis)) {
+			goto cleanup;
+		}
+		if (git_commit_tree(&base_tree, gen_commit)) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot read the genesis tree");
+			goto cleanup;
+		}
+		applied_total = nfold;
+	} else {
+		git_oid_fromstr(&genesis, p.head.genesis);
+		base_tree = tree;
+		applied_total = p.head.applied + nfold;
+	}
+	res->folded = nfold;
+
+	rc.r = r;
+	rc.tree = base_tree;
+	if (dc_state_init(&st, &p.rules, read_from_tree, &rc, err))
+		goto cleanup;
+	for (i = 0; i < nfold; i++) {
+		if (dc_fold_apply(&st, fold[i], err))
+			goto cleanup;
+	}
+	if (dc_fold_finish(&st, err))
+		goto cleanup;
+	copy_stats(res, &st, &p.rules);
+	last = nfold ? fold[nfold - 1] : (p.head.has_last ? &p.head.last : NULL);
+	if (!full && p.head.has_last && nfold == 0)
+		last = &p.head.last;
+
+	/* the files that differ from HEAD */
+	changes = dc_xcalloc(st.nfiles + 1, sizeof(*changes));
+	for (i = 0; i < st.nfiles; i++) {
+		struct dc_state_file *f = &st.files[i];
+		git_oid now, want;
+		int now_exists, want_exists;
+
+		if (!f->loaded && !full)
+			continue;
+		if (dc_repo_read(&buf, &now_exists, &now, r, tree, f->path, err))
+			goto cleanup;
+		if (f->loaded && f->changed && f->doc) {
+			dc_buf_reset(&buf);
+			dc_json_write(&buf, f->doc);
+			if (git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB)) {
+				dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", f->path);
+				goto cleanup;
+			}
+			want_exists = 1;
+			if (now_exists && git_oid_equal(&now, &want))
+				continue;
+			if (!o->dry_run && dc_repo_write_blob(&want, r, buf.buf, buf.len, err))
+				goto cleanup;
+		} else {
+			struct dc_buf tmp = DC_BUF_INIT;
+			int rc2 = dc_repo_read(&tmp, &want_exists, &want, r, base_tree, f->path, err);
+			dc_buf_release(&tmp);
+			if (rc2)
+				goto cleanup;
+			if (want_exists == now_exists && (!want_exists || git_oid_equal(&now, &want)))
+				continue;
+		}
+		changes[nchanges].path = f->path;
+		changes[nchanges].remove = !want_exists;
+		git_oid_cpy(&changes[nchanges].oid, &want);
+		nchanges++;
+	}
+
+	/* .dc/head.json */
+	{
+		git_oid now, want;
+		int now_exists;
+		/* quarantine list: sorted by path, every quarantined entry of the tree */
+		dc_buf_reset(&buf);
+		head_write(&buf, &p, frame, &genesis, applied_total, last, quar, nquar);
+		if (dc_repo_read(&msg, &now_exists, &now, r, tree, DC_HEAD_PATH, err))
+			goto cleanup;
+		dc_buf_reset(&msg);
+		if (git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB)) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", DC_HEAD_PATH);
+			goto cleanup;
+		}
+		if (!now_exists || !git_oid_equal(&now, &want)) {
+			if (!o->dry_run && dc_repo_write_blob(&want, r, buf.buf, buf.len, err))
+				goto cleanup;
+			changes[nchanges].path = DC_HEAD_PATH;
+			git_oid_cpy(&changes[nchanges].oid, &want);
+			nchanges++;
+		}
+	}
+	res->frame = frame;
+	res->has_state = 1;
+	res->nchanged = nchanges;
+	res->changed = dc_xcalloc(nchanges ? nchanges : 1, sizeof(char *));
+	for (i = 0; i < nchanges; i++)
+		res->changed[i] = dc_xstrdup(changes[i].path);
+	if (!nchanges || o->dry_run) {
+		ret = 0;
+		goto cleanup;
+	}
+
+	/* refuse to overwrite uncommitted edits of canonical files */
+	{
+		char **dirty = NULL;
+		size_t ndirty = 0;
+		if (dc_repo_dirty_paths(&dirty, &ndirty, r, tree, (const char *const *)res->changed,
+					nchanges, err))
+			goto cleanup;
+		if (ndirty) {
+			dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s' has uncommitted changes;"
+				   " nothing was merged", dirty[0]);
+			dc_err_hint(err, "canonical files are written only by 'git dc merge'; put"
+				    " your change in a delta with 'git dc delta', then discard the"
+				    " edit with 'git checkout -- %s'", dirty[0]);
+			for (i = 0; i < ndirty; i++)
+				free(dirty[i]);
+			free(dirty);
+			goto cleanup;
+		}
+		free(dirty);
+	}
+
+	if (dc_repo_tree_update(&new_tree_oid, r, tree, changes, nchanges, err))
+		goto cleanup;
+	dc_buf_reset(&msg);
+	dc_buf_addf(&msg, "dc: merge frame %llu\n\n", (unsigned long long)frame);
+	if (res->nlate)
+		dc_buf_addf(&msg, "Late deltas folded in order: %zu.\n\n", res->nlate);
+	dc_buf_addf(&msg, "Dc-Frame: %llu\nDc-Deltas: %zu\nDc-Quarantined: %zu\n",
+		    (unsigned long long)frame, res->napplied, res->nquarantined);
+	if (dc_repo_commit(&commit_oid, r, &new_tree_oid, git_commit_id(head), 1, msg.buf, err))
+		goto cleanup;
+	if (git_tree_lookup(&new_tree, r->git, &new_tree_oid)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
+		goto cleanup;
+	}
+	if (!r->bare && journal_write(r, res->refname, git_commit_id(head), &commit_oid,
+				      res->changed, nchanges, err))
+		goto cleanup;
+	dc_buf_reset(&msg);
+	dc_buf_addf(&msg, "dc merge: frame %llu", (unsigned long long)frame);
+	if (dc_repo_cas_ref(r, res->refname, git_commit_id(head), &commit_oid, msg.buf, err)) {
+		journal_remove(r);
+		goto cleanup;
+	}
+	res->committed = 1;
+	git_oid_tostr(res->commit, sizeof(res->commit), &commit_oid);
+	if (!r->bare) {
+		if (dc_repo_bring_worktree(r, tree, new_tree, (const char *const *)res->changed,
+					   nchanges, err)) {
+			dc_err_prefix(err, "merged as %.12s, but the work tree was not updated",
+				      res->commit);
+			goto cleanup;
+		}
+		journal_remove(r);
+	}
+	ret = 0;
+cleanup:
+	if (ret && err && !err->code)
+		err->code = DC_ERR_FATAL;
+	dc_state_release(&st);
+	free(changes);
+	free(fold);
+	free(quar);
+	dc_buf_release(&buf);
+	dc_buf_release(&msg);
+	if (base_tree != tree)
+		git_tree_free(base_tree);
+	git_tree_free(tree);
+	git_tree_free(new_tree);
+	git_commit_free(gen_commit);
+	git_commit_free(head);
+	plan_release(&p);
+	return ret;
+}

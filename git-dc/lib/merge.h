@@ -1,0 +1,108 @@
+#ifndef DC_MERGE_H
+#define DC_MERGE_H
+/*
+ * `git dc merge` and `git dc status` as one engine call each: plan which
+ * deltas of the branch's tree are new, late, quarantined or pending, fold
+ * them into the canonical files and commit the result as one commit.
+ *
+ * What the merge records (`.dc/head.json`, written only here):
+ *   frame        the newest merged frame N
+ *   genesis      the first commit holding .dc/rules.json (the fold's base)
+ *   rules        the blob id of the rules the state was folded under
+ *   deltas_tree  the tree id of the delta directory at that merge
+ *   last         the key (frame, utc, stream, blob) of the last delta folded
+ *   applied      how many deltas the state holds
+ *   quarantined  every delta of the tree that failed validation, with why
+ * The applied set is exactly "the entries of deltas_tree with frame <= N
+ * that are not quarantined", so a merge reads only the blobs it has not
+ * seen; a new delta that sorts before `last` (a late one), or a change of
+ * rules, makes it fold again from genesis.
+ *
+ * Crash safety: objects are written first, then a journal
+ * (<gitdir>/dc-merge.journal: ref, old and new commit, paths), then the
+ * branch moves by compare-and-swap, then the work tree follows, then the
+ * journal goes. A run that finds a journal finishes or drops it first.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "err.h"
+#include "repo.h"
+
+struct dc_merge_opts {
+	uint64_t frame;		/* with has_frame: merge deltas of frames <= frame */
+	int has_frame;
+	int dry_run;		/* plan and fold, write nothing */
+	int plan_only;		/* status: classify deltas, no fold */
+};
+
+#define DC_MERGE_OPTS_INIT { 0, 0, 0, 0 }
+
+struct dc_merge_note {
+	char *path;
+	int has_frame;
+	uint64_t frame;
+	char *stream;		/* NULL when the path did not parse */
+	char *utc;		/* valid deltas: the instant, as written by dc_utc_format */
+	char *reason;		/* quarantined deltas */
+};
+
+struct dc_merge_section {
+	const char *name;	/* points into the rules kept in the result */
+	size_t applied, present;
+};
+
+struct dc_merge_event_note {
+	char *path, *section, *reason;
+	size_t index;
+};
+
+struct dc_merge_result {
+	int had_head;
+	uint64_t prev_frame;	/* valid if had_head */
+	uint64_t prev_applied;	/* deltas the state held before this merge */
+	uint64_t frame;		/* the frame after this merge (valid if has_state) */
+	int has_state;
+	char rules_oid[41];
+	char head_commit[41];	/* the commit merged onto ("" if unborn) */
+	char *refname;
+
+	struct dc_merge_note *applied;	/* deltas this merge applies, in order */
+	size_t napplied;
+	struct dc_merge_note *late;	/* those of them whose frame was merged already */
+	size_t nlate;
+	struct dc_merge_note *quarantined;
+	size_t nquarantined;
+	struct dc_merge_note *pending;	/* valid, not applied (frame > N) */
+	size_t npending;
+	struct dc_merge_note *unknown;	/* applied deltas with unknown sections (reason) */
+	size_t nunknown;
+
+	struct dc_merge_section *sections;
+	size_t nsections;
+	struct dc_merge_event_note *events_quarantined;
+	size_t nevents_quarantined;
+
+	char *deltas_dir;	/* the rules' delta directory */
+	int layout_by_frame;
+	int refold;		/* folded again from genesis */
+	size_t folded;		/* deltas folded */
+	char **changed;		/* files written by the commit */
+	size_t nchanged;
+	int committed;
+	char commit[41];
+};
+
+#define DC_MERGE_RESULT_INIT { 0 }
+
+int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_result *res,
+	     struct dc_err *err);
+void dc_merge_result_release(struct dc_merge_result *res);
+
+/*
+ * Finish or drop what an interrupted merge left (see above). Run by every
+ * command that writes canonical files before it reads the work tree.
+ */
+int dc_merge_recover(struct dc_repo *r, struct dc_err *err);
+
+#endif

@@ -1,0 +1,673 @@
+#include "repo.h"
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ctype.h>
+#include <time.h>
+#include <sys/stat.h>
+
+int dc_git_err(struct dc_err *err, int code, const char *what, ...)
+{
+	const git_error *e = git_error_last();
+	struct dc_buf b = DC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, what);
+	dc_buf_vaddf(&b, what, ap);
+	va_end(ap);
+	dc_err_set(err, code, "%s: %s", b.buf, e && e->message ? e->message : "unknown error");
+	dc_buf_release(&b);
+	return -1;
+}
+
+static int libgit2_started;
+
+int dc_repo_open(struct dc_repo *r, struct dc_err *err)
+{
+	const char *gd = getenv("GIT_DIR"), *wt = getenv("GIT_WORK_TREE");
+	int e;
+
+	if (!libgit2_started) {
+		git_libgit2_init();
+		libgit2_started = 1;
+	}
+	memset(r, 0, sizeof(*r));
+	if (gd && *gd) {
+		/* hooks and `git --git-dir` set GIT_DIR; GIT_WORK_TREE may come too */
+		e = git_repository_open_ext(&r->git, gd, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+		if (!e && wt && *wt)
+			e = git_repository_set_workdir(r->git, wt, 0);
+	} else {
+		e = git_repository_open_ext(&r->git, ".", 0, NULL);
+	}
+	if (e) {
+		if (e == GIT_ENOTFOUND) {
+			dc_err_set(err, DC_ERR_FATAL, "not a git repository (or any of the parent"
+				   " directories)");
+			return -1;
+		}
+		return dc_git_err(err, DC_ERR_FATAL, "cannot open the repository");
+	}
+	r->bare = git_repository_is_bare(r->git);
+	r->workdir = r->bare ? NULL : git_repository_workdir(r->git);
+	r->gitdir = git_repository_path(r->git);
+	return 0;
+}
+
+void dc_repo_release(struct dc_repo *r)
+{
+	git_repository_free(r->git);
+	memset(r, 0, sizeof(*r));
+}
+
+int dc_repo_head(char **refname, git_commit **commit, struct dc_repo *r, struct dc_err *err)
+{
+	git_reference *head = NULL, *res = NULL;
+	const char *target;
+	int ret = -1, e;
+
+	*refname = NULL;
+	*commit = NULL;
+	if (git_reference_lookup(&head, r->git, "HEAD"))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot read HEAD");
+	if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC) {
+		dc_err_set(err, DC_ERR_REFUSED, "HEAD is detached");
+		dc_err_hint(err, "check out the branch to work on first");
+		goto cleanup;
+	}
+	target = git_reference_symbolic_target(head);
+	*refname = dc_xstrdup(target);
+	e = git_reference_lookup(&res, r->git, target);
+	if (e == GIT_ENOTFOUND) {
+		ret = 0;	/* unborn branch */
+		goto cleanup;
+	}
+	if (e || git_commit_lookup(commit, r->git, git_reference_target(res))) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", target);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ret) {
+		free(*refname);
+		*refname = NULL;
+	}
+	git_reference_free(head);
+	git_reference_free(res);
+	return ret;
+}
+
+int dc_repo_read(struct dc_buf *out, int *exists, git_oid *oid, struct dc_repo *r,
+		 const git_tree *tree, const char *path, struct dc_err *err)
+{
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	int e, ret = -1;
+
+	*exists = 0;
+	dc_buf_reset(out);
+	if (!tree)
+		return 0;
+	e = git_tree_entry_bypath(&te, tree, path);
+	if (e == GIT_ENOTFOUND)
+		return 0;
+	if (e)
+		return dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", path);
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB ||
+	    git_tree_entry_filemode(te) == GIT_FILEMODE_LINK) {
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' is not a regular file in the commit", path);
+		goto cleanup;
+	}
+	if (git_blob_lookup(&blob, r->git, git_tree_entry_id(te))) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read blob of '%s'", path);
+		goto cleanup;
+	}
+	dc_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	if (oid)
+		git_oid_cpy(oid, git_tree_entry_id(te));
+	*exists = 1;
+	ret = 0;
+cleanup:
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	return ret;
+}
+
+static int is_frame_dir(const char *name)
+{
+	const char *p = name + 6;
+
+	if (strncmp(name, "frame-", 6) || !*p)
+		return 0;
+	for (; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+struct list_ctx {
+	struct dc_tree_entry *e;
+	size_t n, alloc;
+};
+
+static void list_add(struct list_ctx *c, const char *prefix, const git_tree_entry *te)
+{
+	struct dc_tree_entry *x;
+	struct dc_buf rel = DC_BUF_INIT;
+
+	DC_ALLOC_GROW(c->e, c->n + 1, c->alloc);
+	x = &c->e[c->n++];
+	if (prefix) {
+		dc_buf_adds(&rel, prefix);
+		dc_buf_addch(&rel, '/');
+	}
+	dc_buf_adds(&rel, git_tree_entry_name(te));
+	x->rel = dc_buf_detach(&rel, NULL);
+	git_oid_cpy(&x->oid, git_tree_entry_id(te));
+	x->mode = git_tree_entry_filemode(te);
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct dc_tree_entry *)a)->rel, ((const struct dc_tree_entry *)b)->rel);
+}
+
+static int list_tree(struct dc_tree_entry **out, size_t *n, struct dc_repo *r,
+		     const git_tree *sub, const char *dir, struct dc_err *err)
+{
+	struct list_ctx c = { NULL, 0, 0 };
+	size_t i, count = git_tree_entrycount(sub);
+	int ret = -1;
+
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *se = git_tree_entry_byindex(sub, i);
+		git_tree *fr = NULL;
+		size_t k, fc;
+
+		if (git_tree_entry_type(se) != GIT_OBJECT_TREE ||
+		    !is_frame_dir(git_tree_entry_name(se))) {
+			list_add(&c, NULL, se);
+			continue;
+		}
+		if (git_tree_lookup(&fr, r->git, git_tree_entry_id(se))) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot read '%s/%s'", dir,
+				   git_tree_entry_name(se));
+			goto cleanup;
+		}
+		fc = git_tree_entrycount(fr);
+		for (k = 0; k < fc; k++)
+			list_add(&c, git_tree_entry_name(se), git_tree_entry_byindex(fr, k));
+		git_tree_free(fr);
+	}
+	qsort(c.e, c.n, sizeof(*c.e), cmp_entries);
+	*out = c.e;
+	*n = c.n;
+	c.e = NULL;
+	c.n = 0;
+	ret = 0;
+cleanup:
+	dc_tree_entries_free(c.e, c.n);
+	return ret;
+}
+
+int dc_repo_list_dir(struct dc_tree_entry **out, size_t *n, git_oid *tree_oid,
+		     struct dc_repo *r, const git_tree *tree, const char *dir, struct dc_err *err)
+{
+	git_tree_entry *te = NULL;
+	int e, ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	memset(tree_oid, 0, sizeof(*tree_oid));
+	if (!tree)
+		return 0;
+	e = git_tree_entry_bypath(&te, tree, dir);
+	if (e == GIT_ENOTFOUND)
+		return 0;
+	if (e)
+		return dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", dir);
+	if (git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+		dc_err_set(err, DC_ERR_REFUSED, "the delta directory '%s' is not a directory", dir);
+		goto cleanup;
+	}
+	git_oid_cpy(tree_oid, git_tree_entry_id(te));
+	ret = dc_repo_list_tree(out, n, r, tree_oid, dir, err);
+cleanup:
+	git_tree_entry_free(te);
+	return ret;
+}
+
+int dc_repo_list_tree(struct dc_tree_entry **out, size_t *n, struct dc_repo *r,
+		      const git_oid *dir_tree, const char *dir, struct dc_err *err)
+{
+	git_tree *sub = NULL;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if (git_tree_lookup(&sub, r->git, dir_tree))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of '%s'", dir);
+	ret = list_tree(out, n, r, sub, dir, err);
+	git_tree_free(sub);
+	return ret;
+}
+
+void dc_tree_entries_free(struct dc_tree_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(e[i].rel);
+	free(e);
+}
+
+int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
+		       struct dc_err *err)
+{
+	if (git_blob_create_from_buffer(oid, r->git, buf, len))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot write a blob");
+	return 0;
+}
+
+int dc_repo_tree_update(git_oid *out, struct dc_repo *r, const git_tree *base,
+			const struct dc_tree_change *changes, size_t n, struct dc_err *err)
+{
+	git_tree_update *u = dc_xcalloc(n, sizeof(*u));
+	git_tree *empty = NULL;
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < n; i++) {
+		u[i].action = changes[i].remove ? GIT_TREE_UPDATE_REMOVE : GIT_TREE_UPDATE_UPSERT;
+		u[i].path = changes[i].path;
+		u[i].filemode = GIT_FILEMODE_BLOB;
+		git_oid_cpy(&u[i].id, &changes[i].oid);
+	}
+	if (!base) {
+		git_treebuilder *tb = NULL;
+		git_oid eo;
+		if (git_treebuilder_new(&tb, r->git, NULL) || git_treebuilder_write(&eo, tb) ||
+		    git_tree_lookup(&empty, r->git, &eo)) {
+			git_treebuilder_free(tb);
+			dc_git_err(err, DC_ERR_FATAL, "cannot write a tree");
+			goto cleanup;
+		}
+		git_treebuilder_free(tb);
+		base = empty;
+	}
+	if (git_tree_create_updated(out, r->git, (git_tree *)base, n, u)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot write a tree");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	git_tree_free(empty);
+	free(u);
+	return ret;
+}
+
+/*
+ * git's date forms in GIT_AUTHOR_DATE / GIT_COMMITTER_DATE that tests and
+ * scripts use: "<epoch> <+hhmm>", "@<epoch> <+hhmm>", and
+ * "YYYY-MM-DD[T ]HH:MM:SS <+hhmm>". 0 on success.
+ */
+static int parse_git_date(const char *s, git_time_t *t, int *offset)
+{
+	long long epoch = 0;
+	int tz = 0, sign = 1, n = 0;
+	const char *p = s;
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (*p == '@')
+		p++;
+	if (sscanf(p, "%d-%d-%d%*1[T ]%d:%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) == 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		epoch = (long long)timegm(&tm);
+		p += n;
+	} else {
+		char *end;
+		epoch = strtoll(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p == '+' || *p == '-') {
+		int hh, mm;
+		sign = *p == '-' ? -1 : 1;
+		if (strlen(p + 1) < 4 || sscanf(p + 1, "%2d%2d", &hh, &mm) != 2)
+			return -1;
+		tz = sign * (hh * 60 + mm);
+		if (n)	/* a local time: convert to UTC */
+			epoch -= (long long)tz * 60;
+	} else if (*p) {
+		return -1;
+	}
+	*t = (git_time_t)epoch;
+	*offset = tz;
+	return 0;
+}
+
+static int make_sig(git_signature **sig, struct dc_repo *r, const char *who, struct dc_err *err)
+{
+	char name_var[32], email_var[32], date_var[32];
+	const char *name, *email, *date;
+	git_config *cfg = NULL;
+	git_buf cn = GIT_BUF_INIT, ce = GIT_BUF_INIT;
+	int ret = -1;
+
+	snprintf(name_var, sizeof(name_var), "GIT_%s_NAME", who);
+	snprintf(email_var, sizeof(email_var), "GIT_%s_EMAIL", who);
+	snprintf(date_var, sizeof(date_var), "GIT_%s_DATE", who);
+	name = getenv(name_var);
+	email = getenv(email_var);
+	date = getenv(date_var);
+	if ((!name || !email) && !git_repository_config_snapshot(&cfg, r->git)) {
+		if (!name && !git_config_get_string_buf(&cn, cfg, "user.name"))
+			name = cn.ptr;
+		if (!email && !git_config_get_string_buf(&ce, cfg, "user.email"))
+			email = ce.ptr;
+	}
+	if (!name || !*name || !email) {
+		dc_err_set(err, DC_ERR_FATAL, "unable to auto-detect the %s identity",
+			   !strcmp(who, "AUTHOR") ? "author" : "committer");
+		dc_err_hint(err, "run git config user.name \"Your Name\" and git config user.email"
+			    " you@example.com");
+		goto cleanup;
+	}
+	if (date && *date) {
+		git_time_t t;
+		int off;
+		if (parse_git_date(date, &t, &off)) {
+			dc_err_set(err, DC_ERR_FATAL, "invalid date format in %s: '%s'", date_var, date);
+			goto cleanup;
+		}
+		if (git_signature_new(sig, name, email, t, off)) {
+			dc_git_err(err, DC_ERR_FATAL, "invalid %s identity", who);
+			goto cleanup;
+		}
+	} else if (git_signature_now(sig, name, email)) {
+		dc_git_err(err, DC_ERR_FATAL, "invalid %s identity", who);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	git_buf_dispose(&cn);
+	git_buf_dispose(&ce);
+	git_config_free(cfg);
+	return ret;
+}
+
+int dc_repo_commit(git_oid *out, struct dc_repo *r, const git_oid *tree_oid,
+		   const git_oid *parents, size_t nparents, const char *message,
+		   struct dc_err *err)
+{
+	git_signature *author = NULL, *committer = NULL;
+	git_tree *tree = NULL;
+	const git_commit **pc = dc_xcalloc(nparents ? nparents : 1, sizeof(*pc));
+	size_t i;
+	int ret = -1;
+
+	if (make_sig(&author, r, "AUTHOR", err) || make_sig(&committer, r, "COMMITTER", err))
+		goto cleanup;
+	if (git_tree_lookup(&tree, r->git, tree_oid)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
+		goto cleanup;
+	}
+	for (i = 0; i < nparents; i++) {
+		if (git_commit_lookup((git_commit **)&pc[i], r->git, &parents[i])) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot read parent commit");
+			goto cleanup;
+		}
+	}
+	if (git_commit_create(out, r->git, NULL, author, committer, NULL, message, tree,
+			      nparents, pc)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot write the commit");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	for (i = 0; i < nparents; i++)
+		git_commit_free((git_commit *)pc[i]);
+	free(pc);
+	git_tree_free(tree);
+	git_signature_free(author);
+	git_signature_free(committer);
+	return ret;
+}
+
+int dc_repo_cas_ref(struct dc_repo *r, const char *refname, const git_oid *old,
+		    const git_oid *new_oid, const char *reflog, struct dc_err *err)
+{
+	git_reference *ref = NULL;
+	int e;
+
+	if (old)
+		e = git_reference_create_matching(&ref, r->git, refname, new_oid, 1, old, reflog);
+	else
+		e = git_reference_create(&ref, r->git, refname, new_oid, 0, reflog);
+	git_reference_free(ref);
+	if (e == GIT_EMODIFIED || e == GIT_EEXISTS) {
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' moved while this command ran; nothing was"
+			   " changed", refname);
+		dc_err_hint(err, "run the command again: it starts from the new tip");
+		return -1;
+	}
+	if (e == GIT_ELOCKED) {
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' is locked by another process; nothing was"
+			   " changed", refname);
+		dc_err_hint(err, "if no git process is running, remove '%s%s.lock'", r->gitdir,
+			    refname);
+		return -1;
+	}
+	if (e)
+		return dc_git_err(err, DC_ERR_FATAL, "cannot update '%s'", refname);
+	return 0;
+}
+
+/* Blob id of `path` in `tree`, or zero if absent. */
+static void tree_oid_at(git_oid *out, const git_tree *tree, const char *path)
+{
+	git_tree_entry *te = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (tree && !git_tree_entry_bypath(&te, tree, path) &&
+	    git_tree_entry_type(te) == GIT_OBJECT_BLOB)
+		git_oid_cpy(out, git_tree_entry_id(te));
+	git_tree_entry_free(te);
+}
+
+/* Blob id of the work tree file (zero if absent); -1 on a read error. */
+static int workdir_oid(git_oid *out, struct dc_repo *r, const char *path, struct dc_err *err)
+{
+	struct dc_buf full = DC_BUF_INIT;
+	struct stat st;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	dc_buf_addf(&full, "%s%s", r->workdir, path);
+	if (lstat(full.buf, &st)) {
+		if (errno != ENOENT)
+			ret = dc_err_set(err, DC_ERR_FATAL, "cannot stat '%s': %s", full.buf,
+					 strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		ret = dc_err_set(err, DC_ERR_REFUSED, "'%s' is not a regular file", path);
+	} else if (git_odb_hashfile(out, full.buf, GIT_OBJECT_BLOB)) {
+		ret = dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", full.buf);
+	}
+	dc_buf_release(&full);
+	return ret;
+}
+
+static void index_oid(git_oid *out, git_index *idx, const char *path)
+{
+	const git_index_entry *ie = git_index_get_bypath(idx, path, 0);
+
+	if (ie)
+		git_oid_cpy(out, &ie->id);
+	else
+		memset(out, 0, sizeof(*out));
+}
+
+int dc_repo_dirty_paths(char ***out, size_t *nout, struct dc_repo *r, const git_tree *tree,
+			const char *const *paths, size_t n, struct dc_err *err)
+{
+	git_index *idx = NULL;
+	size_t i, alloc = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*nout = 0;
+	if (r->bare)
+		return 0;
+	if (git_repository_index(&idx, r->git) || git_index_read(idx, 0)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the index");
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		git_oid t, w, x;
+		tree_oid_at(&t, tree, paths[i]);
+		index_oid(&x, idx, paths[i]);
+		if (workdir_oid(&w, r, paths[i], err))
+			goto cleanup;
+		if (git_oid_equal(&t, &w) && git_oid_equal(&t, &x))
+			continue;
+		DC_ALLOC_GROW(*out, *nout + 1, alloc);
+		(*out)[(*nout)++] = dc_xstrdup(paths[i]);
+	}
+	ret = 0;
+cleanup:
+	git_index_free(idx);
+	return ret;
+}
+
+static int mkdirs_for(const char *path, struct dc_err *err)
+{
+	char *p = dc_xstrdup(path), *s;
+	int ret = 0;
+
+	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0777) && errno != EEXIST) {
+			ret = dc_err_set(err, DC_ERR_FATAL, "cannot create '%s': %s", p,
+					 strerror(errno));
+			break;
+		}
+		*s = '/';
+	}
+	free(p);
+	return ret;
+}
+
+int dc_write_file_atomic(const char *path, const void *buf, size_t len, struct dc_err *err)
+{
+	struct dc_buf tmp = DC_BUF_INIT;
+	const char *p = buf;
+	int fd, ret = -1;
+
+	if (mkdirs_for(path, err))
+		return -1;
+	dc_buf_addf(&tmp, "%s.dc-tmp-%ld", path, (long)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot create '%s': %s", tmp.buf, strerror(errno));
+		goto cleanup;
+	}
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			dc_err_set(err, DC_ERR_FATAL, "cannot write '%s': %s", tmp.buf,
+				   strerror(errno));
+			close(fd);
+			unlink(tmp.buf);
+			goto cleanup;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) || rename(tmp.buf, path)) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp.buf);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	dc_buf_release(&tmp);
+	return ret;
+}
+
+int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const git_tree *new_tree,
+			   const char *const *paths, size_t n, struct dc_err *err)
+{
+	git_index *idx = NULL;
+	struct dc_buf full = DC_BUF_INIT, content = DC_BUF_INIT;
+	size_t i;
+	int ret = -1;
+
+	if (r->bare || !n)
+		return 0;
+	if (git_repository_index(&idx, r->git) || git_index_read(idx, 0)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the index");
+		goto cleanup;
+	}
+	/* check everything first: nothing is written if one path is not ours */
+	for (i = 0; i < n; i++) {
+		git_oid o, nw, w, x;
+		tree_oid_at(&o, old_tree, paths[i]);
+		tree_oid_at(&nw, new_tree, paths[i]);
+		index_oid(&x, idx, paths[i]);
+		if (workdir_oid(&w, r, paths[i], err))
+			goto cleanup;
+		if ((git_oid_equal(&w, &o) || git_oid_equal(&w, &nw)) &&
+		    (git_oid_equal(&x, &o) || git_oid_equal(&x, &nw)))
+			continue;
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' has local changes; it was left as it is",
+			   paths[i]);
+		dc_err_hint(err, "the branch was updated; compare with 'git diff HEAD -- %s'",
+			    paths[i]);
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		git_oid nw;
+		int exists;
+
+		tree_oid_at(&nw, new_tree, paths[i]);
+		dc_buf_reset(&full);
+		dc_buf_addf(&full, "%s%s", r->workdir, paths[i]);
+		if (git_oid_is_zero(&nw)) {
+			if (unlink(full.buf) && errno != ENOENT) {
+				dc_err_set(err, DC_ERR_FATAL, "cannot remove '%s': %s", full.buf,
+					   strerror(errno));
+				goto cleanup;
+			}
+			git_index_remove_bypath(idx, paths[i]);
+			continue;
+		}
+		if (dc_repo_read(&content, &exists, NULL, r, new_tree, paths[i], err) ||
+		    dc_write_file_atomic(full.buf, content.buf, content.len, err))
+			goto cleanup;
+		if (git_index_add_bypath(idx, paths[i])) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot update the index entry of '%s'", paths[i]);
+			goto cleanup;
+		}
+	}
+	if (git_index_write(idx)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot write the index");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	dc_buf_release(&full);
+	dc_buf_release(&content);
+	git_index_free(idx);
+	return ret;
+}
