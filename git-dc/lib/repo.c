@@ -41,7 +41,7 @@ int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 		if (!e && wt && *wt)
 			e = git_repository_set_workdir(r->git, wt, 0);
 	} else {
-		e = git_repository_open_ext(&r->git, ".", 0, NULL);
+		e = git_repository_open_ext(&r->git, ".", 0, getenv("GIT_CEILING_DIRECTORIES"));
 	}
 	if (e) {
 		if (e == GIT_ENOTFOUND) {

@@ -1,0 +1,118 @@
+# git-dc's sharness extension: what Debian's sharness 1.0.0 lacks and the
+# tests share. Loaded by sharness itself from tests/sharness.d/.
+
+# test_tick: advance the fixed clock by 60 s, as git's test-lib does.
+test_tick () {
+	if test -z "${test_tick+set}"
+	then
+		test_tick=1112911993
+	else
+		test_tick=$(($test_tick + 60))
+	fi
+	GIT_COMMITTER_DATE="$test_tick -0700"
+	GIT_AUTHOR_DATE="$test_tick -0700"
+	export GIT_COMMITTER_DATE GIT_AUTHOR_DATE
+}
+
+# test_commit <message> [<file> [<contents>]]: commit one file, tagless.
+test_commit () {
+	file=${2:-"$1.t"}
+	mkdir -p "$(dirname "$file")" &&
+	printf '%s\n' "${3-$1}" >"$file" &&
+	git add -- "$file" &&
+	test_tick &&
+	git commit -q -m "$1"
+}
+
+# write_script <file> [<interpreter>] <<-\EOF ... EOF
+write_script () {
+	{
+		echo "#!${2-/bin/sh}" &&
+		cat
+	} >"$1" &&
+	chmod +x "$1"
+}
+
+# test_must_fail <cmd>: fails unless <cmd> failed in a controlled way (an
+# exit code git-dc uses: 1-125, 128 or 129). 126 (valgrind's error code,
+# or not executable), 127 (not found) and signals are failures.
+test_must_fail () {
+	"$@"
+	exit_code=$?
+	case $exit_code in
+	0)
+		echo >&2 "test_must_fail: command succeeded: $*"
+		return 1 ;;
+	126|127)
+		echo >&2 "test_must_fail: cannot run ($exit_code): $*"
+		return 1 ;;
+	13[0-9]|1[4-8][0-9]|19[0-2])
+		echo >&2 "test_must_fail: died by signal $(($exit_code - 128)): $*"
+		return 1 ;;
+	esac
+	return 0
+}
+
+# test_expect_code <code> <cmd>: <cmd> exits with exactly <code>.
+test_expect_code () {
+	want_code=$1
+	shift
+	"$@"
+	exit_code=$?
+	if test $exit_code = "$want_code"
+	then
+		return 0
+	fi
+	echo >&2 "test_expect_code: command exited with $exit_code, we wanted $want_code: $*"
+	return 1
+}
+
+# dc_repo <dir> [<preset>]: a fresh repository with a first commit, made a
+# dc repository by `git dc init` (preset minimal unless given).
+dc_repo () {
+	git init -q "$1" &&
+	(
+		cd "$1" &&
+		test_commit first README "a dc repository" &&
+		test_tick &&
+		git dc init --preset "${2:-minimal}" >/dev/null
+	)
+}
+
+# dc_snapshot <name>: record HEAD, every ref, the index and the work tree of
+# the repository in the current directory; dc_unchanged <name> then proves
+# that nothing of it changed (and that no file appeared or vanished).
+dc_snapshot () {
+	{
+		git for-each-ref --format='%(refname) %(objectname)' &&
+		git rev-parse HEAD 2>/dev/null &&
+		git ls-files -s &&
+		git status --porcelain=v1 --untracked-files=all &&
+		find . -path ./.git -prune -o -type f -print | LC_ALL=C sort |
+			while read -r f; do git hash-object --no-filters "$f" | sed "s|\$| $f|"; done
+	} >"$TRASH_DIRECTORY/.snapshot-$1"
+}
+
+dc_unchanged () {
+	mv "$TRASH_DIRECTORY/.snapshot-$1" "$TRASH_DIRECTORY/.snapshot-$1.before" &&
+	dc_snapshot "$1" &&
+	test_cmp "$TRASH_DIRECTORY/.snapshot-$1.before" "$TRASH_DIRECTORY/.snapshot-$1"
+}
+
+# dc_delta_file <frame> <stream> [<utc>] [<sections json>]: print a delta.
+dc_delta_json () {
+	printf '{\n  "frame": %s,\n  "stream_id": "%s",\n  "utc": "%s"%s\n}\n' \
+		"$1" "$2" "${3:-2026-03-28T03:00:00Z}" "${4:+,
+  $4}"
+}
+
+# dc_commit_file <path> <message>: commit a file written by hand (bypassing
+# git dc), as a worker or a fetched branch would bring it.
+dc_commit_file () {
+	git add -- "$1" &&
+	test_tick &&
+	git commit -q -m "$2"
+}
+
+TRASH_DIRECTORY=$SHARNESS_TRASH_DIRECTORY
+export TRASH_DIRECTORY
