@@ -142,7 +142,7 @@ static int commit_files(char *commit_hex, struct dc_repo *r, const char *refname
 		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
 		goto cleanup;
 	}
-	if (dc_repo_bring_worktree(r, old_tree, new_tree, paths, n, err)) {
+	if (dc_repo_bring_worktree(r, old_tree, new_tree, paths, contents, n, err)) {
 		dc_err_prefix(err, "committed %.12s, but the work tree was not updated", commit_hex);
 		goto cleanup;
 	}

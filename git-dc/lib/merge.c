@@ -3,6 +3,7 @@
 #include "fold.h"
 #include "json.h"
 #include "rules.h"
+#include "trace.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,7 +281,7 @@ int dc_merge_recover(struct dc_repo *r, struct dc_err *err)
 		dc_git_err(err, DC_ERR_FATAL, "cannot finish the interrupted merge");
 		goto cleanup;
 	}
-	if (dc_repo_bring_worktree(r, ot, nt, (const char *const *)paths, npaths, err)) {
+	if (dc_repo_bring_worktree(r, ot, nt, (const char *const *)paths, NULL, npaths, err)) {
 		dc_err_prefix(err, "cannot finish the interrupted merge");
 		goto cleanup;
 	}
@@ -372,6 +373,11 @@ static const struct qnote *head_quarantined(const struct head *h, const char *pa
 static int cmp_delta_ptr(const void *a, const void *b)
 {
 	return dc_delta_cmp(*(struct dc_delta *const *)a, *(struct dc_delta *const *)b);
+}
+
+static int cmp_delta_path(const void *a, const void *b)
+{
+	return strcmp((*(struct dc_delta *const *)a)->path, (*(struct dc_delta *const *)b)->path);
 }
 
 static int cmp_notes(const void *a, const void *b)
@@ -651,9 +657,10 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	git_commit *head = NULL, *gen_commit = NULL;
 	git_tree *tree = NULL, *base_tree = NULL, *new_tree = NULL;
 	struct dc_delta **fold = NULL, **quar = NULL;
-	size_t nfold = 0, nquar = 0, i, alloc_a = 0, alloc_l = 0, alloc_q = 0, alloc_p = 0,
-		alloc_u = 0;
+	size_t nfold = 0, nquar = 0, i, alloc_fold = 0, alloc_quar = 0, alloc_applied = 0,
+		alloc_late = 0, alloc_q = 0, alloc_p = 0, alloc_u = 0;
 	struct dc_tree_change *changes = NULL;
+	struct dc_buf *bytes = NULL;	/* new content of each change */
 	size_t nchanges = 0;
 	struct dc_buf buf = DC_BUF_INIT, msg = DC_BUF_INIT;
 	git_oid genesis, new_tree_oid, commit_oid;
@@ -665,6 +672,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	memset(res, 0, sizeof(*res));
 	if (!o->plan_only && !o->dry_run && dc_merge_recover(r, err))
 		return -1;
+	dc_trace_phase("start");
 	if (dc_repo_head(&res->refname, &head, r, err))
 		goto cleanup;
 	if (!head) {
@@ -700,7 +708,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		git_oid_tostr(ro, sizeof(ro), &p.rules_oid);
 		full = !p.head.present || strcmp(ro, p.head.rules);
 	}
-	if (p.head.present && !full && mark_applied(&p, r, err))
+	if (p.head.present && mark_applied(&p, r, err))
 		goto cleanup;
 
 	/* classify every entry that the state does not hold yet */
@@ -726,14 +734,14 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		if (!d->valid) {
 			note_add(&res->quarantined, &res->nquarantined, &alloc_q, d->path,
 				 d, d->reason);
-			DC_ALLOC_GROW(quar, nquar + 1, alloc_a);
+			DC_ALLOC_GROW(quar, nquar + 1, alloc_quar);
 			quar[nquar++] = d;
 		} else if (d->frame > frame || o->plan_only) {
 			note_add(&res->pending, &res->npending, &alloc_p, d->path, d, NULL);
 		}
 	}
 	qsort(res->pending, res->npending, sizeof(*res->pending), cmp_notes);
-	alloc_a = 0;
+	dc_trace_phase("plan");
 	if (o->plan_only) {
 		copy_stats(res, NULL, &p.rules);
 		ret = 0;
@@ -744,13 +752,13 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	for (i = 0; i < p.ncur; i++) {
 		struct dc_delta *d = &p.deltas[i];
 		if (p.loaded[i] && d->valid && d->frame <= frame) {
-			DC_ALLOC_GROW(fold, nfold + 1, alloc_a);
+			DC_ALLOC_GROW(fold, nfold + 1, alloc_fold);
 			fold[nfold++] = d;
 		}
 	}
 	qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
 	for (i = 0; i < nfold; i++) {
-		note_add(&res->applied, &res->napplied, &alloc_l, fold[i]->path, fold[i], NULL);
+		note_add(&res->applied, &res->napplied, &alloc_applied, fold[i]->path, fold[i], NULL);
 		if (fold[i]->nunknown) {
 			struct dc_buf why = DC_BUF_INIT;
 			size_t k;
@@ -763,10 +771,9 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 			dc_buf_release(&why);
 		}
 	}
-	alloc_l = 0;
 	for (i = 0; p.head.present && i < nfold; i++) {
 		if (fold[i]->frame <= p.head.frame)
-			note_add(&res->late, &res->nlate, &alloc_l, fold[i]->path, fold[i], NULL);
+			note_add(&res->late, &res->nlate, &alloc_late, fold[i]->path, fold[i], NULL);
 	}
 	if (!nfold && !full) {
 		copy_stats(res, NULL, &p.rules);
@@ -784,19 +791,25 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 
 	if (full) {
 		/* every valid delta of the tree with frame <= N, from genesis */
-		size_t nnew = nfold;
 		for (i = 0; i < p.ncur; i++) {
 			struct dc_delta *d = &p.deltas[i];
 			if (!p.applied_before[i])
 				continue;
 			if (plan_load(&p, r, i, 0, err))
 				goto cleanup;
-			if (!d->valid || d->frame > frame)
-				continue;	/* rules changed under it */
-			DC_ALLOC_GROW(fold, nfold + 1, alloc_a);
+			if (!d->valid) {
+				/* new rules quarantine a delta the old ones applied */
+				note_add(&res->quarantined, &res->nquarantined, &alloc_q, d->path,
+					 d, d->reason);
+				DC_ALLOC_GROW(quar, nquar + 1, alloc_quar);
+				quar[nquar++] = d;
+				continue;
+			}
+			if (d->frame > frame)
+				continue;
+			DC_ALLOC_GROW(fold, nfold + 1, alloc_fold);
 			fold[nfold++] = d;
 		}
-		(void)nnew;
 		qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
 		if (p.head.present && p.head.genesis[0] && !git_oid_fromstr(&genesis, p.head.genesis) &&
 		    !git_commit_lookup(&gen_commit, r->git, &genesis)) {
@@ -816,6 +829,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		applied_total = p.head.applied + nfold;
 	}
 	res->folded = nfold;
+	dc_trace_phase("refold set-up");
 
 	rc.r = r;
 	rc.tree = base_tree;
@@ -827,42 +841,43 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	}
 	if (dc_fold_finish(&st, err))
 		goto cleanup;
+	dc_trace_phase("fold (load, apply, count)");
 	copy_stats(res, &st, &p.rules);
 	last = nfold ? fold[nfold - 1] : (p.head.has_last ? &p.head.last : NULL);
-	if (!full && p.head.has_last && nfold == 0)
-		last = &p.head.last;
 
-	/* the files that differ from HEAD */
+	/* the files that differ from HEAD, with their new bytes */
 	changes = dc_xcalloc(st.nfiles + 1, sizeof(*changes));
+	bytes = dc_xcalloc(st.nfiles + 1, sizeof(*bytes));
 	for (i = 0; i < st.nfiles; i++) {
 		struct dc_state_file *f = &st.files[i];
+		struct dc_buf *out = &bytes[nchanges];
 		git_oid now, want;
 		int now_exists, want_exists;
 
 		if (!f->loaded && !full)
 			continue;
-		if (dc_repo_read(&buf, &now_exists, &now, r, tree, f->path, err))
-			goto cleanup;
+		now_exists = dc_repo_tree_oid(&now, tree, f->path);
 		if (f->loaded && f->changed && f->doc) {
-			dc_buf_reset(&buf);
-			dc_json_write(&buf, f->doc);
-			if (git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB)) {
-				dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", f->path);
+			dc_buf_reset(out);
+			dc_json_write(out, f->doc);
+			/* one hash: writing a blob returns its id (a dry run only hashes) */
+			if (o->dry_run ? git_odb_hash(&want, out->buf, out->len, GIT_OBJECT_BLOB) != 0 :
+			    dc_repo_write_blob(&want, r, out->buf, out->len, err) != 0) {
+				if (o->dry_run)
+					dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", f->path);
 				goto cleanup;
 			}
 			want_exists = 1;
 			if (now_exists && git_oid_equal(&now, &want))
 				continue;
-			if (!o->dry_run && dc_repo_write_blob(&want, r, buf.buf, buf.len, err))
-				goto cleanup;
 		} else {
-			struct dc_buf tmp = DC_BUF_INIT;
-			int rc2 = dc_repo_read(&tmp, &want_exists, &want, r, base_tree, f->path, err);
-			dc_buf_release(&tmp);
-			if (rc2)
-				goto cleanup;
+			/* untouched by this fold from genesis: genesis bytes */
+			int e2;
+			want_exists = dc_repo_tree_oid(&want, base_tree, f->path);
 			if (want_exists == now_exists && (!want_exists || git_oid_equal(&now, &want)))
 				continue;
+			if (want_exists && dc_repo_read(out, &e2, NULL, r, base_tree, f->path, err))
+				goto cleanup;
 		}
 		changes[nchanges].path = f->path;
 		changes[nchanges].remove = !want_exists;
@@ -871,21 +886,23 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	}
 
 	/* .dc/head.json */
+	dc_trace_phase("serialize, hash, write blobs");
+	qsort(quar, nquar, sizeof(*quar), cmp_delta_path);
+	qsort(res->quarantined, res->nquarantined, sizeof(*res->quarantined), cmp_notes);
 	{
 		git_oid now, want;
 		int now_exists;
 		/* quarantine list: sorted by path, every quarantined entry of the tree */
-		dc_buf_reset(&buf);
-		head_write(&buf, &p, frame, &genesis, applied_total, last, quar, nquar);
-		if (dc_repo_read(&msg, &now_exists, &now, r, tree, DC_HEAD_PATH, err))
-			goto cleanup;
-		dc_buf_reset(&msg);
-		if (git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB)) {
+		struct dc_buf *out = &bytes[nchanges];
+		dc_buf_reset(out);
+		head_write(out, &p, frame, &genesis, applied_total, last, quar, nquar);
+		now_exists = dc_repo_tree_oid(&now, tree, DC_HEAD_PATH);
+		if (git_odb_hash(&want, out->buf, out->len, GIT_OBJECT_BLOB)) {
 			dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", DC_HEAD_PATH);
 			goto cleanup;
 		}
 		if (!now_exists || !git_oid_equal(&now, &want)) {
-			if (!o->dry_run && dc_repo_write_blob(&want, r, buf.buf, buf.len, err))
+			if (!o->dry_run && dc_repo_write_blob(&want, r, out->buf, out->len, err))
 				goto cleanup;
 			changes[nchanges].path = DC_HEAD_PATH;
 			git_oid_cpy(&changes[nchanges].oid, &want);
@@ -926,6 +943,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 
 	if (dc_repo_tree_update(&new_tree_oid, r, tree, changes, nchanges, err))
 		goto cleanup;
+	dc_trace_phase("dirty check, tree");
 	dc_buf_reset(&msg);
 	dc_buf_addf(&msg, "dc: merge frame %llu\n\n", (unsigned long long)frame);
 	if (res->nlate)
@@ -949,9 +967,10 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	}
 	res->committed = 1;
 	git_oid_tostr(res->commit, sizeof(res->commit), &commit_oid);
+	dc_trace_phase("commit, journal, ref");
 	if (!r->bare) {
 		if (dc_repo_bring_worktree(r, tree, new_tree, (const char *const *)res->changed,
-					   nchanges, err)) {
+					   bytes, nchanges, err)) {
 			dc_err_prefix(err, "merged as %.12s, but the work tree was not updated",
 				      res->commit);
 			goto cleanup;
@@ -959,9 +978,13 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		journal_remove(r);
 	}
 	ret = 0;
+	dc_trace_phase("work tree and index");
 cleanup:
 	if (ret && err && !err->code)
 		err->code = DC_ERR_FATAL;
+	for (i = 0; bytes && i <= st.nfiles; i++)
+		dc_buf_release(&bytes[i]);
+	free(bytes);
 	dc_state_release(&st);
 	free(changes);
 	free(fold);

@@ -1,4 +1,5 @@
 #include "repo.h"
+#include <git2/sys/odb_backend.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -24,6 +25,44 @@ int dc_git_err(struct dc_err *err, int code, const char *what, ...)
 }
 
 static int libgit2_started;
+
+/*
+ * New loose objects are compressed at core.looseCompression (else
+ * core.compression, else 1): canonical files can be megabytes and zlib's
+ * default level costs several times level 1 for a few percent of size;
+ * `git gc` packs them anyway. Objects read back are not re-hashed, as git
+ * does not re-hash them either.
+ */
+static int fast_loose_objects(struct dc_repo *r, struct dc_err *err)
+{
+	git_odb_backend *loose = NULL;
+	git_config *cfg = NULL;
+	git_odb *odb = NULL;
+	struct dc_buf dir = DC_BUF_INIT;
+	int level = 1, v, ret = -1;
+
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	if (!git_repository_config_snapshot(&cfg, r->git)) {
+		if (!git_config_get_int32(&v, cfg, "core.looseCompression") ||
+		    !git_config_get_int32(&v, cfg, "core.compression"))
+			level = v < 0 ? 1 : v > 9 ? 9 : v;
+		git_config_free(cfg);
+	}
+	dc_buf_addf(&dir, "%sobjects", git_repository_commondir(r->git));
+	if (git_repository_odb(&odb, r->git) ||
+	    git_odb_backend_loose(&loose, dir.buf, level, 0, 0, 0) ||
+	    git_odb_add_backend(odb, loose, 100)) {
+		if (loose && loose->free)
+			loose->free(loose);
+		dc_git_err(err, DC_ERR_FATAL, "cannot open the object database");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	git_odb_free(odb);
+	dc_buf_release(&dir);
+	return ret;
+}
 
 int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 {
@@ -54,7 +93,7 @@ int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 	r->bare = git_repository_is_bare(r->git);
 	r->workdir = r->bare ? NULL : git_repository_workdir(r->git);
 	r->gitdir = git_repository_path(r->git);
-	return 0;
+	return fast_loose_objects(r, err);
 }
 
 void dc_repo_release(struct dc_repo *r)
@@ -472,36 +511,103 @@ int dc_repo_cas_ref(struct dc_repo *r, const char *refname, const git_oid *old,
 	return 0;
 }
 
-/* Blob id of `path` in `tree`, or zero if absent. */
-static void tree_oid_at(git_oid *out, const git_tree *tree, const char *path)
+int dc_repo_tree_oid(git_oid *out, const git_tree *tree, const char *path)
 {
 	git_tree_entry *te = NULL;
+	int found = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (tree && !git_tree_entry_bypath(&te, tree, path) &&
-	    git_tree_entry_type(te) == GIT_OBJECT_BLOB)
+	    git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
 		git_oid_cpy(out, git_tree_entry_id(te));
+		found = 1;
+	}
 	git_tree_entry_free(te);
+	return found;
 }
 
-/* Blob id of the work tree file (zero if absent); -1 on a read error. */
-static int workdir_oid(git_oid *out, struct dc_repo *r, const char *path, struct dc_err *err)
+#define tree_oid_at(out, tree, path) ((void)dc_repo_tree_oid((out), (tree), (path)))
+
+/*
+ * Is the index entry's stat data still that of the file, and older than
+ * the index itself (not "racily clean")? Then the entry's blob id is the
+ * file's, without reading it.
+ */
+static int stat_clean(const git_index_entry *ie, const struct stat *st, const struct stat *ist)
 {
-	struct dc_buf full = DC_BUF_INIT;
-	struct stat st;
+	if (!ie || (uint32_t)st->st_size != ie->file_size || (uint32_t)st->st_ino != ie->ino ||
+	    (int32_t)st->st_mtim.tv_sec != ie->mtime.seconds ||
+	    (uint32_t)st->st_mtim.tv_nsec != ie->mtime.nanoseconds ||
+	    (int32_t)st->st_ctim.tv_sec != ie->ctime.seconds ||
+	    (uint32_t)st->st_ctim.tv_nsec != ie->ctime.nanoseconds)
+		return 0;
+	if (!ist)
+		return 0;
+	return st->st_mtim.tv_sec < ist->st_mtim.tv_sec ||
+		(st->st_mtim.tv_sec == ist->st_mtim.tv_sec &&
+		 st->st_mtim.tv_nsec < ist->st_mtim.tv_nsec);
+}
+
+/*
+ * Blob id of the work tree file (zero if absent); -1 on a read error. When
+ * the index entry's stat data matches, its id is used without hashing.
+ */
+static int workdir_oid(git_oid *out, struct dc_repo *r, git_index *idx, const char *path,
+		       struct dc_err *err)
+{
+	struct dc_buf full = DC_BUF_INIT, ipath = DC_BUF_INIT;
+	struct stat st, ist;
+	const git_index_entry *ie = idx ? git_index_get_bypath(idx, path, 0) : NULL;
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
 	dc_buf_addf(&full, "%s%s", r->workdir, path);
+	dc_buf_addf(&ipath, "%sindex", r->gitdir);
 	if (lstat(full.buf, &st)) {
 		if (errno != ENOENT)
 			ret = dc_err_set(err, DC_ERR_FATAL, "cannot stat '%s': %s", full.buf,
 					 strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		ret = dc_err_set(err, DC_ERR_REFUSED, "'%s' is not a regular file", path);
+	} else if (stat_clean(ie, &st, stat(ipath.buf, &ist) ? NULL : &ist)) {
+		git_oid_cpy(out, &ie->id);
 	} else if (git_odb_hashfile(out, full.buf, GIT_OBJECT_BLOB)) {
 		ret = dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", full.buf);
 	}
+	dc_buf_release(&full);
+	dc_buf_release(&ipath);
+	return ret;
+}
+
+/* An index entry for a file just written with blob `oid`. */
+static int index_put(git_index *idx, struct dc_repo *r, const char *path, const git_oid *oid,
+		     struct dc_err *err)
+{
+	struct dc_buf full = DC_BUF_INIT;
+	git_index_entry ie;
+	struct stat st;
+	int ret = 0;
+
+	dc_buf_addf(&full, "%s%s", r->workdir, path);
+	if (lstat(full.buf, &st)) {
+		dc_buf_release(&full);
+		return dc_err_set(err, DC_ERR_FATAL, "cannot stat '%s': %s", path, strerror(errno));
+	}
+	memset(&ie, 0, sizeof(ie));
+	ie.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+	ie.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+	ie.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+	ie.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+	ie.dev = (uint32_t)st.st_dev;
+	ie.ino = (uint32_t)st.st_ino;
+	ie.mode = GIT_FILEMODE_BLOB;
+	ie.uid = st.st_uid;
+	ie.gid = st.st_gid;
+	ie.file_size = (uint32_t)st.st_size;
+	git_oid_cpy(&ie.id, oid);
+	ie.path = path;
+	if (git_index_add(idx, &ie))
+		ret = dc_git_err(err, DC_ERR_FATAL, "cannot update the index entry of '%s'", path);
 	dc_buf_release(&full);
 	return ret;
 }
@@ -535,7 +641,7 @@ int dc_repo_dirty_paths(char ***out, size_t *nout, struct dc_repo *r, const git_
 		git_oid t, w, x;
 		tree_oid_at(&t, tree, paths[i]);
 		index_oid(&x, idx, paths[i]);
-		if (workdir_oid(&w, r, paths[i], err))
+		if (workdir_oid(&w, r, idx, paths[i], err))
 			goto cleanup;
 		if (git_oid_equal(&t, &w) && git_oid_equal(&t, &x))
 			continue;
@@ -606,7 +712,8 @@ cleanup:
 }
 
 int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const git_tree *new_tree,
-			   const char *const *paths, size_t n, struct dc_err *err)
+			   const char *const *paths, const struct dc_buf *contents, size_t n,
+			   struct dc_err *err)
 {
 	git_index *idx = NULL;
 	struct dc_buf full = DC_BUF_INIT, content = DC_BUF_INIT;
@@ -625,7 +732,7 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 		tree_oid_at(&o, old_tree, paths[i]);
 		tree_oid_at(&nw, new_tree, paths[i]);
 		index_oid(&x, idx, paths[i]);
-		if (workdir_oid(&w, r, paths[i], err))
+		if (workdir_oid(&w, r, idx, paths[i], err))
 			goto cleanup;
 		if ((git_oid_equal(&w, &o) || git_oid_equal(&w, &nw)) &&
 		    (git_oid_equal(&x, &o) || git_oid_equal(&x, &nw)))
@@ -652,13 +759,15 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 			git_index_remove_bypath(idx, paths[i]);
 			continue;
 		}
-		if (dc_repo_read(&content, &exists, NULL, r, new_tree, paths[i], err) ||
-		    dc_write_file_atomic(full.buf, content.buf, content.len, err))
-			goto cleanup;
-		if (git_index_add_bypath(idx, paths[i])) {
-			dc_git_err(err, DC_ERR_FATAL, "cannot update the index entry of '%s'", paths[i]);
+		if (contents) {
+			if (dc_write_file_atomic(full.buf, contents[i].buf, contents[i].len, err))
+				goto cleanup;
+		} else if (dc_repo_read(&content, &exists, NULL, r, new_tree, paths[i], err) ||
+			   dc_write_file_atomic(full.buf, content.buf, content.len, err)) {
 			goto cleanup;
 		}
+		if (index_put(idx, r, paths[i], &nw, err))
+			goto cleanup;
 	}
 	if (git_index_write(idx)) {
 		dc_git_err(err, DC_ERR_FATAL, "cannot write the index");

@@ -72,6 +72,9 @@ int dc_repo_list_tree(struct dc_tree_entry **out, size_t *n, struct dc_repo *r,
 		      const git_oid *dir_tree, const char *dir, struct dc_err *err);
 void dc_tree_entries_free(struct dc_tree_entry *e, size_t n);
 
+/* The blob id of `path` in `tree` (zero if absent); 1 if found. No read. */
+int dc_repo_tree_oid(git_oid *out, const git_tree *tree, const char *path);
+
 /* Write a blob; id in *oid. */
 int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
 		       struct dc_err *err);
@@ -110,10 +113,12 @@ int dc_repo_cas_ref(struct dc_repo *r, const char *refname, const git_oid *old,
  * entries from `new_tree` (removing those absent there). Only paths whose
  * work-tree and index content still equal `old_tree` or already equal
  * `new_tree` are touched; any other is an error naming it, and nothing is
- * written. No-op for a bare repository.
+ * written. `contents` (may be NULL: read from `new_tree`) holds the bytes
+ * of each path in `new_tree`. No-op for a bare repository.
  */
 int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const git_tree *new_tree,
-			   const char *const *paths, size_t n, struct dc_err *err);
+			   const char *const *paths, const struct dc_buf *contents, size_t n,
+			   struct dc_err *err);
 
 /*
  * Paths among `paths` whose work-tree or index content differs from `tree`
