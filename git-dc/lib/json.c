@@ -494,16 +494,27 @@ static int fail_eof(struct parser *ps)
  */
 static int fail_char(struct parser *ps, const char *p, const char *what, const char *suffix)
 {
+	const unsigned char *u = (const unsigned char *)p;
+	struct dc_buf tail = DC_BUF_INIT;
+	unsigned cp;
 	size_t n = 1;
+	int ret;
 
-	if ((unsigned char)*p >= 0x80) {
-		n = utf8_len(p, ps->end);
-		if (!n)
-			return fail_utf8(ps, p);
-	}
 	if (*p == '/' && p + 1 < ps->end && (p[1] == '/' || p[1] == '*'))
 		return parse_fail(ps, p, NULL, 0, NULL, "comments are not allowed");
-	return parse_fail(ps, p, p, n, suffix, "%s", what);
+	if (*u < 0x80)
+		return parse_fail(ps, p, p, n, suffix, "%s", what);
+	n = utf8_len(p, ps->end);
+	if (!n)
+		return fail_utf8(ps, p);
+	/* name the code point: many of these characters are invisible */
+	cp = *u & (0xff >> (n + 1));
+	while (--n)
+		cp = (cp << 6) | (*++u & 0x3f);
+	dc_buf_addf(&tail, " (U+%04X)%s", cp, suffix);
+	ret = parse_fail(ps, p, p, (size_t)((const char *)u + 1 - p), tail.buf, "%s", what);
+	dc_buf_release(&tail);
+	return ret;
 }
 
 /* Refuse the number or literal token starting at `p`. */

@@ -5,7 +5,9 @@
 #include "rules.h"
 #include "trace.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -299,6 +301,36 @@ cleanup:
 	return ret;
 }
 
+/*
+ * One merge at a time per git directory: an advisory lock on
+ * <gitdir>/dc-merge.lock, which the kernel releases if the process dies,
+ * so a crash never leaves a lock behind. Returns the descriptor, or -1.
+ */
+static int merge_lock(struct dc_repo *r, struct dc_err *err)
+{
+	struct dc_buf p = DC_BUF_INIT;
+	int fd;
+
+	dc_buf_addf(&p, "%sdc-merge.lock", r->gitdir);
+	fd = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot open '%s': %s", p.buf, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno == EWOULDBLOCK) {
+			dc_err_set(err, DC_ERR_REFUSED, "another git dc merge is running in this"
+				   " repository; nothing was changed");
+			dc_err_hint(err, "wait for it to finish, then run the command again");
+		} else {
+			dc_err_set(err, DC_ERR_FATAL, "cannot lock '%s': %s", p.buf,
+				   strerror(errno));
+		}
+		close(fd);
+		fd = -1;
+	}
+	dc_buf_release(&p);
+	return fd;
+}
+
 /* ---- genesis ---------------------------------------------------------- */
 
 static int tree_has(const git_tree *t, const char *path)
@@ -555,6 +587,31 @@ cleanup:
 	return ret;
 }
 
+/*
+ * A delta is applied once, ever: the same bytes committed at a second path
+ * (the other layout) are the same delta. Keep the first of each blob id in
+ * `fold` (sorted), and unless `refold`, drop those the state already holds.
+ */
+static size_t drop_copies(struct dc_delta **fold, size_t n, const struct plan *p, int refold)
+{
+	struct dc_map seen = DC_MAP_INIT;
+	size_t i, out = 0;
+
+	for (i = 0; !refold && i < p->ncur; i++) {
+		if (p->applied_before[i])
+			dc_map_put(&seen, (const char *)p->cur[i].oid.id, GIT_OID_RAWSZ, 1);
+	}
+	for (i = 0; i < n; i++) {
+		git_oid id;
+		if (git_oid_fromstr(&id, fold[i]->oid) ||
+		    !dc_map_put(&seen, (const char *)id.id, GIT_OID_RAWSZ, 1))
+			continue;
+		fold[out++] = fold[i];
+	}
+	dc_map_release(&seen);
+	return out;
+}
+
 /* ---- running ---------------------------------------------------------- */
 
 static void head_write(struct dc_buf *out, const struct plan *p, uint64_t frame,
@@ -666,12 +723,18 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	git_oid genesis, new_tree_oid, commit_oid;
 	const struct dc_delta *last = NULL;
 	uint64_t frame = 0, applied_total = 0;
-	int ret = -1, full, exists;
+	int ret = -1, full, exists, lock_fd = -1;
 
 	memset(&p, 0, sizeof(p));
 	memset(res, 0, sizeof(*res));
-	if (!o->plan_only && !o->dry_run && dc_merge_recover(r, err))
-		return -1;
+	if (!o->plan_only && !o->dry_run) {
+		if ((lock_fd = merge_lock(r, err)) < 0)
+			return -1;
+		if (dc_merge_recover(r, err)) {
+			close(lock_fd);
+			return -1;
+		}
+	}
 	dc_trace_phase("start");
 	if (dc_repo_head(&res->refname, &head, r, err))
 		goto cleanup;
@@ -757,6 +820,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		}
 	}
 	qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
+	nfold = drop_copies(fold, nfold, &p, 0);
 	for (i = 0; i < nfold; i++) {
 		note_add(&res->applied, &res->napplied, &alloc_applied, fold[i]->path, fold[i], NULL);
 		if (fold[i]->nunknown) {
@@ -811,6 +875,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 			fold[nfold++] = d;
 		}
 		qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
+		nfold = drop_copies(fold, nfold, &p, 1);
 		if (p.head.present && p.head.genesis[0] && !git_oid_fromstr(&genesis, p.head.genesis) &&
 		    !git_commit_lookup(&gen_commit, r->git, &genesis)) {
 			/* the head's genesis is here */
@@ -998,5 +1063,7 @@ cleanup:
 	git_commit_free(gen_commit);
 	git_commit_free(head);
 	plan_release(&p);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return ret;
 }
