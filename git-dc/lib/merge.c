@@ -1009,6 +1009,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	if (dc_repo_tree_update(&new_tree_oid, r, tree, changes, nchanges, err))
 		goto cleanup;
 	dc_trace_phase("dirty check, tree");
+	dc_crash_point("blobs");
 	dc_buf_reset(&msg);
 	dc_buf_addf(&msg, "dc: merge frame %llu\n\n", (unsigned long long)frame);
 	if (res->nlate)
@@ -1024,6 +1025,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	if (!r->bare && journal_write(r, res->refname, git_commit_id(head), &commit_oid,
 				      res->changed, nchanges, err))
 		goto cleanup;
+	dc_crash_point("journal");
 	dc_buf_reset(&msg);
 	dc_buf_addf(&msg, "dc merge: frame %llu", (unsigned long long)frame);
 	if (dc_repo_cas_ref(r, res->refname, git_commit_id(head), &commit_oid, msg.buf, err)) {
@@ -1033,6 +1035,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	res->committed = 1;
 	git_oid_tostr(res->commit, sizeof(res->commit), &commit_oid);
 	dc_trace_phase("commit, journal, ref");
+	dc_crash_point("ref");
 	if (!r->bare) {
 		if (dc_repo_bring_worktree(r, tree, new_tree, (const char *const *)res->changed,
 					   bytes, nchanges, err)) {

@@ -1,4 +1,5 @@
 #include "repo.h"
+#include "trace.h"
 #include <git2/sys/odb_backend.h>
 #include <errno.h>
 #include <stdio.h>
@@ -768,6 +769,7 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 		}
 		if (index_put(idx, r, paths[i], &nw, err))
 			goto cleanup;
+		dc_crash_point("worktree");
 	}
 	if (git_index_write(idx)) {
 		dc_git_err(err, DC_ERR_FATAL, "cannot write the index");
