@@ -2,6 +2,7 @@
 #include <string.h>
 #include "builtin.h"
 #include "merge.h"
+#include "progress.h"
 
 static const char *const merge_usage[] = {
 	"git dc merge [--frame <n>] [-n | --dry-run] [-q | --quiet] [--json]",
@@ -138,12 +139,13 @@ int cmd_merge(int argc, const char **argv)
 	struct dc_merge_result res = DC_MERGE_RESULT_INIT;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
+	struct dc_progress progress;
 	int json = 0, quiet = 0, code;
 	struct dc_option opts[] = {
 		OPT_U64(0, "frame", &o.frame, &o.has_frame, "<n>",
 			"merge the deltas of frames <= n (default: every frame)"),
 		OPT_BOOL('n', "dry-run", &o.dry_run, "show what would be merged, write nothing"),
-		OPT_BOOL('q', "quiet", &quiet, "print only the summary line"),
+		OPT_BOOL('q', "quiet", &quiet, "print only the summary line, no progress"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -155,7 +157,12 @@ int cmd_merge(int argc, const char **argv)
 	}
 	if ((code = dc_open_repo(&r, json, "merge")))
 		return code;
-	if (dc_merge(&r, &o, &res, &err)) {
+	dc_progress_init(&progress, quiet);
+	o.progress = dc_progress_update;
+	o.progress_data = &progress;
+	code = dc_merge(&r, &o, &res, &err);
+	dc_progress_done(&progress);
+	if (code) {
 		code = dc_report_error(&err, json, "merge");
 		goto cleanup;
 	}

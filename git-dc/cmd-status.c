@@ -85,8 +85,8 @@ int cmd_status(int argc, const char **argv)
 	printf("On %s, rules .dc/rules.json (blob %.12s), deltas in %s (%s layout)\n",
 	       res.refname, res.rules_oid, res.deltas_dir, res.layout_by_frame ? "by-frame" : "flat");
 	if (res.had_head)
-		printf("Merged up to frame %llu (%llu deltas)\n", (unsigned long long)res.prev_frame,
-		       (unsigned long long)res.prev_applied);
+		printf("Merged up to frame %llu (%llu delta%s)\n", (unsigned long long)res.prev_frame,
+		       (unsigned long long)res.prev_applied, res.prev_applied == 1 ? "" : "s");
 	else
 		printf("Never merged\n");
 	if (res.npending) {

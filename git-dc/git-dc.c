@@ -63,6 +63,7 @@ int cmd_version(int argc, const char **argv)
 		struct json_object *doc = dc_json_doc();
 		char lg[32];
 		snprintf(lg, sizeof(lg), "%d.%d.%d", major, minor, rev);
+		json_object_object_add(doc, "command", json_object_new_string("version"));
 		json_object_object_add(doc, "git_dc", json_object_new_string(DC_VERSION));
 		json_object_object_add(doc, "libgit2", json_object_new_string(lg));
 		json_object_object_add(doc, "json_c", json_object_new_string(json_c_version()));

@@ -510,14 +510,16 @@ int dc_fold_apply(struct dc_state *st, const struct dc_delta *d, struct dc_err *
 				dc_err_prefix(err, "delta '%s'", d->path);
 				goto cleanup;
 			}
-			if (r == -2) {
-				quarantine_event(st, d, s, i, &why);
-			} else if (r == 1) {
-				st->stats.applied[si]++;
+			if (r == 1)
 				st->targets[si].file->changed = 1;
-			} else {
+			if (st->replaying)
+				continue;
+			if (r == -2)
+				quarantine_event(st, d, s, i, &why);
+			else if (r == 1)
+				st->stats.applied[si]++;
+			else
 				st->stats.present[si]++;
-			}
 		}
 	}
 	ret = 0;

@@ -72,6 +72,9 @@ struct dc_state {
 	struct dc_json_parse_opts parse_opts;
 	struct dc_fold_target *targets;	/* one per rules section */
 	struct dc_fold_stats stats;
+	/* set while folding again deltas applied before: they change the
+	 * state as always but are not counted in the stats */
+	int replaying;
 };
 
 #define DC_STATE_INIT { 0 }

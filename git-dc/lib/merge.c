@@ -778,6 +778,8 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	frame = p.head.present ? p.head.frame : 0;
 	for (i = 0; i < p.ncur; i++) {
 		struct dc_delta *d = &p.deltas[i];
+		if (o->progress)
+			o->progress(o->progress_data, "Reading deltas", i + 1, p.ncur);
 		if (p.applied_before[i] || is_hidden(p.cur[i].rel))
 			continue;
 		if (plan_load(&p, r, i, !full, err))
@@ -859,6 +861,8 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 			struct dc_delta *d = &p.deltas[i];
 			if (!p.applied_before[i])
 				continue;
+			if (o->progress)
+				o->progress(o->progress_data, "Reading applied deltas", i + 1, p.ncur);
 			if (plan_load(&p, r, i, 0, err))
 				goto cleanup;
 			if (!d->valid) {
@@ -901,6 +905,9 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	if (dc_state_init(&st, &p.rules, read_from_tree, &rc, err))
 		goto cleanup;
 	for (i = 0; i < nfold; i++) {
+		if (o->progress)
+			o->progress(o->progress_data, "Folding deltas", i + 1, nfold);
+		st.replaying = p.applied_before[fold[i] - p.deltas];
 		if (dc_fold_apply(&st, fold[i], err))
 			goto cleanup;
 	}

@@ -34,9 +34,12 @@ struct dc_merge_opts {
 	int has_frame;
 	int dry_run;		/* plan and fold, write nothing */
 	int plan_only;		/* status: classify deltas, no fold */
+	/* called as work advances ("Reading deltas", "Folding deltas"); may be NULL */
+	void (*progress)(void *data, const char *title, size_t done, size_t total);
+	void *progress_data;
 };
 
-#define DC_MERGE_OPTS_INIT { 0, 0, 0, 0 }
+#define DC_MERGE_OPTS_INIT { 0, 0, 0, 0, NULL, NULL }
 
 struct dc_merge_note {
 	char *path;
