@@ -115,6 +115,12 @@ void dc_state_release(struct dc_state *st)
 			dc_map_release(&st->targets[i].index);
 	}
 	free(st->targets);
+	for (i = 0; i < st->nundo; i++) {
+		free(st->undo[i].file);
+		free(st->undo[i].pointer);
+		dc_json_free(st->undo[i].was);
+	}
+	free(st->undo);
 	for (i = 0; i < st->stats.nquarantined; i++) {
 		struct dc_event_note *n = &st->stats.quarantined[i];
 		free(n->path);
@@ -531,14 +537,127 @@ cleanup:
 
 /* ---- derived counts --------------------------------------------------- */
 
-/* Set the value at `at` inside the file's document, creating what is
- * missing; 1 if it changed. The value is consumed. */
-static int put_at(struct dc_state_file *f, const char *at, struct dc_json *val, struct dc_err *err)
+/*
+ * Counts run after the fold and may write into containers events also
+ * write (posts per agent into the agents map). So that merging frame by
+ * frame gives the bytes of one fold from genesis, every change a count
+ * makes is recorded (struct dc_undo) and the next incremental merge undoes
+ * them before folding: it then starts from the exact pre-count state.
+ */
+
+static void undo_add(struct dc_state *st, const char *file, const char *ptr,
+		     const struct dc_json *was)
 {
-	const char *slash = strrchr(at, '/');
+	struct dc_undo *u;
+
+	DC_ALLOC_GROW(st->undo, st->nundo + 1, st->alloc_undo);
+	u = &st->undo[st->nundo++];
+	u->file = dc_xstrdup(file);
+	u->pointer = ptr ? dc_xstrdup(ptr) : NULL;
+	u->was = was ? dc_json_clone(was) : NULL;
+}
+
+static void ptr_append(struct dc_buf *ptr, const char *tok, size_t len)
+{
+	size_t i;
+
+	dc_buf_addch(ptr, '/');
+	for (i = 0; i < len; i++) {
+		if (tok[i] == '~')
+			dc_buf_add(ptr, "~0", 2);
+		else if (tok[i] == '/')
+			dc_buf_add(ptr, "~1", 2);
+		else
+			dc_buf_addch(ptr, tok[i]);
+	}
+}
+
+/* Split "/a/b~1c" into its parent pointer "/a" and last token "b/c". */
+static void ptr_split(const char *ptr, struct dc_buf *parent, struct dc_buf *tok)
+{
+	const char *slash = strrchr(ptr, '/'), *q;
+
+	dc_buf_add(parent, ptr, (size_t)(slash - ptr));
+	for (q = slash + 1; *q; q++) {
+		if (q[0] == '~' && q[1] == '1')
+			dc_buf_addch(tok, '/'), q++;
+		else if (q[0] == '~' && q[1] == '0')
+			dc_buf_addch(tok, '~'), q++;
+		else
+			dc_buf_addch(tok, *q);
+	}
+}
+
+/* The object at `at`, creating (and recording) the file and every missing
+ * object on the way. NULL + err if a value on the way is not an object. */
+static struct dc_json *ensure_object(struct dc_state *st, struct dc_state_file *f,
+				     const char *at, struct dc_err *err)
+{
+	struct dc_buf ptr = DC_BUF_INIT, tok = DC_BUF_INIT;
+	struct dc_json *o;
+	const char *p = at;
+
+	if (!f->doc) {
+		undo_add(st, f->path, NULL, NULL);
+		f->doc = dc_json_new(DC_JSON_OBJECT);
+	}
+	o = f->doc;
+	while (o && o->type == DC_JSON_OBJECT && *p == '/') {
+		const char *end = strchr(p + 1, '/');
+		struct dc_json *next;
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		dc_buf_add(&ptr, p, len);
+		dc_buf_reset(&tok);
+		{
+			struct dc_buf parent = DC_BUF_INIT;
+			ptr_split(ptr.buf, &parent, &tok);
+			dc_buf_release(&parent);
+		}
+		next = dc_json_getn(o, tok.buf, tok.len);
+		if (!next) {
+			undo_add(st, f->path, ptr.buf, NULL);
+			next = dc_json_new(DC_JSON_OBJECT);
+			dc_json_set(o, tok.buf, tok.len, next);
+		}
+		o = next;
+		p += len;
+	}
+	dc_buf_release(&ptr);
+	dc_buf_release(&tok);
+	if (!o || o->type != DC_JSON_OBJECT) {
+		dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s': cannot write %s: a value on its"
+			   " path is not an object", f->path, show_at(at));
+		return NULL;
+	}
+	return o;
+}
+
+/* parent[key] = val (consumed), recorded; 1 if it changed. */
+static int put_member(struct dc_state *st, struct dc_state_file *f, struct dc_json *parent,
+		      const char *parent_ptr, const char *key, size_t keylen, struct dc_json *val)
+{
+	struct dc_json *cur = dc_json_getn(parent, key, keylen);
+	struct dc_buf ptr = DC_BUF_INIT;
+
+	if (cur && dc_json_equal(cur, val)) {
+		dc_json_free(val);
+		return 0;
+	}
+	dc_buf_adds(&ptr, parent_ptr);
+	ptr_append(&ptr, key, keylen);
+	undo_add(st, f->path, ptr.buf, cur);
+	dc_json_set(parent, key, keylen, val);
+	dc_buf_release(&ptr);
+	return 1;
+}
+
+/* Set the value at `at` (consumed); 1 if it changed. */
+static int put_at(struct dc_state *st, struct dc_state_file *f, const char *at,
+		  struct dc_json *val, struct dc_err *err)
+{
 	struct dc_buf parent = DC_BUF_INIT, tok = DC_BUF_INIT;
-	struct dc_json *p, *cur;
-	const char *q;
+	struct dc_json *p;
 	int ret = -1;
 
 	if (!*at) {
@@ -546,38 +665,18 @@ static int put_at(struct dc_state_file *f, const char *at, struct dc_json *val, 
 			dc_json_free(val);
 			return 0;
 		}
+		undo_add(st, f->path, f->doc ? "" : NULL, f->doc);
 		dc_json_free(f->doc);
 		f->doc = val;
 		return 1;
 	}
-	if (!f->doc)
-		f->doc = dc_json_new(DC_JSON_OBJECT);
-	dc_buf_add(&parent, at, (size_t)(slash - at));
-	for (q = slash + 1; *q; q++) {
-		if (q[0] == '~' && q[1] == '1')
-			dc_buf_addch(&tok, '/'), q++;
-		else if (q[0] == '~' && q[1] == '0')
-			dc_buf_addch(&tok, '~'), q++;
-		else
-			dc_buf_addch(&tok, *q);
-	}
-	p = dc_json_pointer(f->doc, parent.buf, 0, DC_JSON_OBJECT, NULL);
-	if (!p)
-		p = dc_json_pointer(f->doc, parent.buf, 1, DC_JSON_OBJECT, NULL);
-	if (!p || p->type != DC_JSON_OBJECT) {
+	ptr_split(at, &parent, &tok);
+	p = ensure_object(st, f, parent.buf, err);
+	if (!p) {
 		dc_json_free(val);
-		dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s': cannot write %s: its parent is"
-			   " not an object", f->path, at);
 		goto cleanup;
 	}
-	cur = dc_json_getn(p, tok.buf, tok.len);
-	if (cur && dc_json_equal(cur, val)) {
-		dc_json_free(val);
-		ret = 0;
-		goto cleanup;
-	}
-	dc_json_set(p, tok.buf, tok.len, val);
-	ret = 1;
+	ret = put_member(st, f, p, parent.buf, tok.buf, tok.len, val);
 cleanup:
 	dc_buf_release(&parent);
 	dc_buf_release(&tok);
@@ -604,6 +703,7 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv, struc
 	struct dc_json **order = NULL;	/* the first element of each group */
 	size_t norder = 0, alloc_order = 0;
 	struct dc_json *map = NULL;
+	struct dc_buf ptr = DC_BUF_INIT;
 	int ret = -1, changed = 0;
 
 	for (i = 0; i < n; i++) {
@@ -630,49 +730,36 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv, struc
 			   dc_json_describe(map), dv->of, dv->group_by);
 		goto cleanup;
 	}
-	if (map) {
-		for (i = 0; i < map->u.obj.n; i++) {
-			struct dc_json_member *m = &map->u.obj.m[i];
-			size_t c = dc_map_get(&counts, m->key, m->keylen, &pos) ? tally[pos] : 0;
-			struct dc_json *cur, *v;
+	for (i = 0; map && i < map->u.obj.n; i++) {
+		struct dc_json_member *m = &map->u.obj.m[i];
+		size_t c = dc_map_get(&counts, m->key, m->keylen, &pos) ? tally[pos] : 0;
 
-			if (m->val->type != DC_JSON_OBJECT)
-				continue;
-			v = dc_json_new_int((int64_t)c);
-			cur = dc_json_get(m->val, dv->field);
-			if (cur && dc_json_equal(cur, v)) {
-				dc_json_free(v);
-				continue;
-			}
-			dc_json_set(m->val, dv->field, strlen(dv->field), v);
-			changed = 1;
-		}
+		if (m->val->type != DC_JSON_OBJECT)
+			continue;
+		dc_buf_reset(&ptr);
+		dc_buf_adds(&ptr, dv->at);
+		ptr_append(&ptr, m->key, m->keylen);
+		changed |= put_member(st, f, m->val, ptr.buf, dv->field, strlen(dv->field),
+				      dc_json_new_int((int64_t)c));
 	}
 	for (i = 0; i < norder; i++) {
 		struct dc_json *g = order[i], *ent;
 
 		if (map && dc_json_getn(map, g->u.str.s, g->u.str.len))
 			continue;
-		if (!map) {
-			if (!f->doc)
-				f->doc = dc_json_new(DC_JSON_OBJECT);
-			map = dc_json_pointer(f->doc, dv->at, 1, DC_JSON_OBJECT, NULL);
-			if (!map || map->type != DC_JSON_OBJECT) {
-				dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s': cannot create %s",
-					   f->path, show_at(dv->at));
-				goto cleanup;
-			}
-		}
+		if (!map && !(map = ensure_object(st, f, dv->at, err)))
+			goto cleanup;
 		dc_map_get(&counts, g->u.str.s, g->u.str.len, &pos);
 		ent = dc_json_new(DC_JSON_OBJECT);
 		dc_json_set(ent, dv->field, strlen(dv->field), dc_json_new_int((int64_t)tally[pos]));
-		dc_json_set(map, g->u.str.s, g->u.str.len, ent);
+		put_member(st, f, map, dv->at, g->u.str.s, g->u.str.len, ent);
 		changed = 1;
 	}
 	if (changed)
 		f->changed = 1;
 	ret = 0;
 cleanup:
+	dc_buf_release(&ptr);
 	dc_map_release(&counts);
 	free(tally);
 	free(order);
@@ -702,11 +789,85 @@ int dc_fold_finish(struct dc_state *st, struct dc_err *err)
 				return -1;
 			continue;
 		}
-		r = put_at(f, dv->at, dc_json_new_int((int64_t)container_size(of)), err);
+		r = put_at(st, f, dv->at, dc_json_new_int((int64_t)container_size(of)), err);
 		if (r < 0)
 			return -1;
 		if (r)
 			f->changed = 1;
 	}
 	return 0;
+}
+
+struct dc_json *dc_fold_undo_json(const struct dc_state *st)
+{
+	struct dc_json *a = dc_json_new(DC_JSON_ARRAY);
+	size_t i;
+
+	for (i = 0; i < st->nundo; i++) {
+		const struct dc_undo *u = &st->undo[i];
+		struct dc_json *o = dc_json_new(DC_JSON_OBJECT);
+
+		dc_json_set(o, "file", 4, dc_json_new_string(u->file, strlen(u->file)));
+		if (u->pointer)
+			dc_json_set(o, "at", 2, dc_json_new_string(u->pointer, strlen(u->pointer)));
+		if (u->was)
+			dc_json_set(o, "was", 3, dc_json_clone(u->was));
+		dc_json_push(a, o);
+	}
+	return a;
+}
+
+int dc_fold_undo(struct dc_state *st, const struct dc_json *records, struct dc_err *err)
+{
+	struct dc_buf parent = DC_BUF_INIT, tok = DC_BUF_INIT;
+	size_t i;
+	int ret = -1;
+
+	if (!records || records->type != DC_JSON_ARRAY)
+		return dc_err_set(err, DC_ERR_FATAL, "'%s': 'derived' is not an array", DC_HEAD_PATH);
+	for (i = records->u.arr.n; i-- > 0;) {
+		const struct dc_json *r = records->u.arr.v[i];
+		const struct dc_json *file = dc_json_get(r, "file"), *at = dc_json_get(r, "at");
+		const struct dc_json *was = dc_json_get(r, "was");
+		struct dc_state_file *f;
+		struct dc_json *p;
+
+		if (!file || file->type != DC_JSON_STRING || (at && at->type != DC_JSON_STRING))
+			goto corrupt;
+		if (!(f = dc_state_file(st, file->u.str.s, err)))
+			goto cleanup;
+		if (!at) {
+			dc_json_free(f->doc);	/* the count created the file */
+			f->doc = NULL;
+			continue;
+		}
+		if (!*at->u.str.s) {
+			if (!was)
+				goto corrupt;
+			dc_json_free(f->doc);
+			f->doc = dc_json_clone(was);
+			continue;
+		}
+		dc_buf_reset(&parent);
+		dc_buf_reset(&tok);
+		ptr_split(at->u.str.s, &parent, &tok);
+		p = f->doc ? dc_json_pointer(f->doc, parent.buf, 0, DC_JSON_OBJECT, NULL) : NULL;
+		if (!p || p->type != DC_JSON_OBJECT)
+			goto corrupt;
+		if (was)
+			dc_json_set(p, tok.buf, tok.len, dc_json_clone(was));
+		else if (!dc_json_remove(p, tok.buf, tok.len))
+			goto corrupt;
+	}
+	ret = 0;
+	goto cleanup;
+corrupt:
+	dc_err_set(err, DC_ERR_FATAL, "'%s': the record of derived counts does not match the"
+		   " canonical files", DC_HEAD_PATH);
+	dc_err_hint(err, "a canonical file was changed outside git dc merge; 'git dc merge' after"
+		    " restoring it from the last merge commit");
+cleanup:
+	dc_buf_release(&parent);
+	dc_buf_release(&tok);
+	return ret;
 }

@@ -63,6 +63,14 @@ struct dc_fold_stats {
 
 struct dc_fold_target;		/* private: a section's resolved target and key index */
 
+/* One change a derived count made: `pointer` NULL means the count created
+ * the file; `was` NULL means the member was absent before. */
+struct dc_undo {
+	char *file;
+	char *pointer;
+	struct dc_json *was;
+};
+
 struct dc_state {
 	const struct dc_rules *rules;
 	struct dc_state_file *files;	/* one per dc_rules_files(), same order */
@@ -75,6 +83,8 @@ struct dc_state {
 	/* set while folding again deltas applied before: they change the
 	 * state as always but are not counted in the stats */
 	int replaying;
+	struct dc_undo *undo;	/* what dc_fold_finish() changed, in order */
+	size_t nundo, alloc_undo;
 };
 
 #define DC_STATE_INIT { 0 }
@@ -96,7 +106,18 @@ struct dc_state_file *dc_state_file(struct dc_state *st, const char *path, struc
  * and `ignore` sections, are skipped. */
 int dc_fold_apply(struct dc_state *st, const struct dc_delta *d, struct dc_err *err);
 
-/* After the last delta: compute the derived counts. */
+/* After the last delta: compute the derived counts, recording each change
+ * they make in st->undo. */
 int dc_fold_finish(struct dc_state *st, struct dc_err *err);
+
+/*
+ * The record of st->undo as a JSON array (owned by the caller), and its
+ * inverse: before folding new deltas onto a state that holds the counts of
+ * an earlier merge, dc_fold_undo() takes that merge's record and restores
+ * the state the counts were computed from, exactly (values in place,
+ * members and entities the counts added removed).
+ */
+struct dc_json *dc_fold_undo_json(const struct dc_state *st);
+int dc_fold_undo(struct dc_state *st, const struct dc_json *records, struct dc_err *err);
 
 #endif

@@ -31,6 +31,7 @@ struct head {
 	uint64_t applied;
 	struct qnote *q;
 	size_t nq;
+	struct dc_json *derived;	/* what the counts of that merge changed */
 };
 
 static void head_release(struct head *h)
@@ -43,6 +44,7 @@ static void head_release(struct head *h)
 	}
 	free(h->q);
 	free(h->last.stream);
+	dc_json_free(h->derived);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -112,6 +114,10 @@ static int head_parse(struct head *h, const char *buf, size_t len, struct dc_err
 		h->q[i].reason = dc_xmemdupz(r->u.str.s, r->u.str.len);
 		h->nq++;
 	}
+	q = dc_json_get(doc, "derived");
+	if (!q || q->type != DC_JSON_ARRAY)
+		goto bad;
+	h->derived = dc_json_clone(q);
 	h->present = 1;
 	ret = 0;
 	goto cleanup;
@@ -283,7 +289,7 @@ int dc_merge_recover(struct dc_repo *r, struct dc_err *err)
 		dc_git_err(err, DC_ERR_FATAL, "cannot finish the interrupted merge");
 		goto cleanup;
 	}
-	if (dc_repo_bring_worktree(r, ot, nt, (const char *const *)paths, NULL, npaths, err)) {
+	if (dc_repo_bring_worktree(r, ot, nt, (const char *const *)paths, NULL, npaths, 0, err)) {
 		dc_err_prefix(err, "cannot finish the interrupted merge");
 		goto cleanup;
 	}
@@ -616,7 +622,7 @@ static size_t drop_copies(struct dc_delta **fold, size_t n, const struct plan *p
 
 static void head_write(struct dc_buf *out, const struct plan *p, uint64_t frame,
 		       const git_oid *genesis, uint64_t applied, const struct dc_delta *last,
-		       struct dc_delta **quarantined, size_t nq)
+		       struct dc_delta **quarantined, size_t nq, struct dc_json *derived)
 {
 	struct dc_json *o = dc_json_new(DC_JSON_OBJECT), *qa, *l;
 	char oid[GIT_OID_HEXSZ + 1];
@@ -650,6 +656,7 @@ static void head_write(struct dc_buf *out, const struct plan *p, uint64_t frame,
 		dc_json_push(qa, e);
 	}
 	obj_put(o, "quarantined", qa);
+	obj_put(o, "derived", derived);
 	dc_json_write(out, o);
 	dc_json_free(o);
 	dc_buf_release(&b);
@@ -904,6 +911,9 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	rc.tree = base_tree;
 	if (dc_state_init(&st, &p.rules, read_from_tree, &rc, err))
 		goto cleanup;
+	/* from HEAD's state: first take back what its counts changed */
+	if (!full && dc_fold_undo(&st, p.head.derived, err))
+		goto cleanup;
 	for (i = 0; i < nfold; i++) {
 		if (o->progress)
 			o->progress(o->progress_data, "Folding deltas", i + 1, nfold);
@@ -967,7 +977,8 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		/* quarantine list: sorted by path, every quarantined entry of the tree */
 		struct dc_buf *out = &bytes[nchanges];
 		dc_buf_reset(out);
-		head_write(out, &p, frame, &genesis, applied_total, last, quar, nquar);
+		head_write(out, &p, frame, &genesis, applied_total, last, quar, nquar,
+			   dc_fold_undo_json(&st));
 		now_exists = dc_repo_tree_oid(&now, tree, DC_HEAD_PATH);
 		if (git_odb_hash(&want, out->buf, out->len, GIT_OBJECT_BLOB)) {
 			dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", DC_HEAD_PATH);
@@ -1045,7 +1056,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	dc_crash_point("ref");
 	if (!r->bare) {
 		if (dc_repo_bring_worktree(r, tree, new_tree, (const char *const *)res->changed,
-					   bytes, nchanges, err)) {
+					   bytes, nchanges, 0, err)) {
 			dc_err_prefix(err, "merged as %.12s, but the work tree was not updated",
 				      res->commit);
 			goto cleanup;
