@@ -109,12 +109,14 @@ static int read_workfile(struct dc_buf *out, int *exists, struct dc_repo *r, con
 
 /*
  * Commit `n` files (path, content) on top of HEAD's branch, then bring the
- * work tree along. The caller has checked that the work tree holds no
- * other content at those paths.
+ * work tree along: nothing is written to the work tree before the branch
+ * has moved. The caller has checked that the work tree holds no other
+ * content at those paths, or passes `force` for files the user handed over.
  */
 static int commit_files(char *commit_hex, struct dc_repo *r, const char *refname,
 			git_commit *head, const char *const *paths, const struct dc_buf *contents,
-			size_t n, const char *message, const char *reflog, struct dc_err *err)
+			size_t n, const char *message, const char *reflog, int force,
+			struct dc_err *err)
 {
 	struct dc_tree_change *ch = dc_xcalloc(n, sizeof(*ch));
 	git_tree *old_tree = NULL, *new_tree = NULL;
@@ -142,7 +144,7 @@ static int commit_files(char *commit_hex, struct dc_repo *r, const char *refname
 		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
 		goto cleanup;
 	}
-	if (dc_repo_bring_worktree(r, old_tree, new_tree, paths, contents, n, err)) {
+	if (dc_repo_bring_worktree(r, old_tree, new_tree, paths, contents, n, force, err)) {
 		dc_err_prefix(err, "committed %.12s, but the work tree was not updated", commit_hex);
 		goto cleanup;
 	}
@@ -278,22 +280,12 @@ int dc_init(struct dc_repo *r, const struct dc_init_opts *o, struct dc_init_resu
 		for (i = 0; i < ndirty; i++)
 			free(dirty[i]);
 		free(dirty);
-		/* files the work tree already holds as written are left alone */
-		for (i = 0; i < n && !r->bare; i++) {
-			struct dc_buf full = DC_BUF_INIT;
-			dc_buf_addf(&full, "%s%s", r->workdir, paths[i]);
-			ret = dc_write_file_atomic(full.buf, contents[i].buf, contents[i].len, err);
-			dc_buf_release(&full);
-			if (ret)
-				goto cleanup;
-			ret = -1;
-		}
 		dc_buf_addf(&msg, "dc: init%s%s\n\nThis commit is the genesis of the dc state:"
 			    " the canonical files\nas they stand here are what every merge folds"
 			    " deltas into.\n", res->preset ? " with the preset " : "",
 			    res->preset ? res->preset : "");
 		if (commit_files(res->commit, r, refname, head, paths, contents, n, msg.buf,
-				 "dc init", err)) {
+				 "dc init", o->force, err)) {
 			dc_buf_release(&msg);
 			goto cleanup;
 		}
@@ -450,7 +442,7 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 	git_tree *tree = NULL;
 	git_oid have, want;
 	uint64_t frame = 0;
-	int exists, ret = -1;
+	int exists, ret = -1, input_is_target = 0;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -493,8 +485,14 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 	if (v) {
 		int64_t f;
 		if (!dc_json_get_int(v, &f) || f < 0 || (uint64_t)f >= DC_FRAME_LIMIT) {
-			dc_err_set(err, DC_ERR_REFUSED, "invalid delta: 'frame' is %s, expected an"
-				   " integer 0 <= frame < 2^53", dc_json_describe(v));
+			if (v->type == DC_JSON_NUMBER)
+				dc_err_set(err, DC_ERR_REFUSED, "invalid delta: 'frame' is %.*s,"
+					   " expected an integer 0 <= frame < 2^53",
+					   (int)(v->u.str.len > 40 ? 40 : v->u.str.len), v->u.str.s);
+			else
+				dc_err_set(err, DC_ERR_REFUSED, "invalid delta: 'frame' is %s,"
+					   " expected an integer 0 <= frame < 2^53",
+					   dc_json_describe(v));
 			goto cleanup;
 		}
 		frame = (uint64_t)f;
@@ -563,20 +561,22 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 		;
 	if (i == rules.nutc) {
 		struct dc_utc now;
+		dc_buf_reset(&tmp);
 		if (o->utc) {
+			/* kept as written: every digit takes part in the order */
 			if (dc_utc_parse(&now, o->utc, strlen(o->utc))) {
 				dc_err_set(err, DC_ERR_USAGE, "--utc '%s' is not an RFC 3339 UTC"
 					   " instant (YYYY-MM-DDTHH:MM:SS[.fraction]Z)", o->utc);
 				goto cleanup;
 			}
+			dc_buf_adds(&tmp, o->utc);
 		} else {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			now.sec = ts.tv_sec;
 			now.nsec = (uint32_t)(ts.tv_nsec / 1000 * 1000);
+			dc_utc_format_us(&tmp, &now);
 		}
-		dc_buf_reset(&tmp);
-		dc_utc_format_us(&tmp, &now);
 		if (set_dotted(doc, rules.utc[0], tmp.buf)) {
 			dc_err_set(err, DC_ERR_REFUSED, "invalid delta: cannot add '%s'",
 				   rules.utc[0]);
@@ -643,19 +643,15 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 		if (read_workfile(&buf, &we, r, res->path, err))
 			goto cleanup;
 		dc_buf_addf(&full, "%s%s", r->workdir, res->path);
+		input_is_target = same_file(full.buf, o->input_path);
+		dc_buf_release(&full);
 		if (we && (buf.len != bytes.len || memcmp(buf.buf, bytes.buf, bytes.len)) &&
-		    !same_file(full.buf, o->input_path)) {
+		    !input_is_target) {
 			dc_err_set(err, DC_ERR_REFUSED, "'%s' exists in the work tree with other"
 				   " content; nothing was changed", res->path);
 			dc_err_hint(err, "pass that file to 'git dc delta', or move it away");
-			dc_buf_release(&full);
 			goto cleanup;
 		}
-		ret = dc_write_file_atomic(full.buf, bytes.buf, bytes.len, err);
-		dc_buf_release(&full);
-		if (ret)
-			goto cleanup;
-		ret = -1;
 	}
 	dc_buf_addf(&msg, "dc: delta frame %llu stream %s\n\nDc-Frame: %llu\nDc-Stream: %s\n",
 		    (unsigned long long)frame, stream, (unsigned long long)frame, stream);
@@ -663,7 +659,9 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 		const char *p1[1] = { res->path };
 		struct dc_buf c1[1];
 		c1[0] = bytes;
-		if (commit_files(res->commit, r, refname, head, p1, c1, 1, msg.buf, "dc delta", err))
+		/* the file handed over is replaced by its canonical bytes */
+		if (commit_files(res->commit, r, refname, head, p1, c1, 1, msg.buf, "dc delta",
+				 input_is_target, err))
 			goto cleanup;
 	}
 	res->committed = 1;

@@ -714,7 +714,7 @@ cleanup:
 
 int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const git_tree *new_tree,
 			   const char *const *paths, const struct dc_buf *contents, size_t n,
-			   struct dc_err *err)
+			   int force, struct dc_err *err)
 {
 	git_index *idx = NULL;
 	struct dc_buf full = DC_BUF_INIT, content = DC_BUF_INIT;
@@ -728,7 +728,7 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 		goto cleanup;
 	}
 	/* check everything first: nothing is written if one path is not ours */
-	for (i = 0; i < n; i++) {
+	for (i = 0; !force && i < n; i++) {
 		git_oid o, nw, w, x;
 		tree_oid_at(&o, old_tree, paths[i]);
 		tree_oid_at(&nw, new_tree, paths[i]);

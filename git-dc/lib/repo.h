@@ -113,12 +113,14 @@ int dc_repo_cas_ref(struct dc_repo *r, const char *refname, const git_oid *old,
  * entries from `new_tree` (removing those absent there). Only paths whose
  * work-tree and index content still equal `old_tree` or already equal
  * `new_tree` are touched; any other is an error naming it, and nothing is
- * written. `contents` (may be NULL: read from `new_tree`) holds the bytes
- * of each path in `new_tree`. No-op for a bare repository.
+ * written. With `force`, the paths are written whatever they hold (for
+ * files the user handed to the command). `contents` (may be NULL: read
+ * from `new_tree`) holds the bytes of each path in `new_tree`. No-op for a
+ * bare repository.
  */
 int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const git_tree *new_tree,
 			   const char *const *paths, const struct dc_buf *contents, size_t n,
-			   struct dc_err *err);
+			   int force, struct dc_err *err);
 
 /*
  * Paths among `paths` whose work-tree or index content differs from `tree`

@@ -85,11 +85,14 @@ dc_repo () {
 dc_snapshot () {
 	{
 		git for-each-ref --format='%(refname) %(objectname)' &&
-		git rev-parse HEAD 2>/dev/null &&
-		git ls-files -s &&
-		git status --porcelain=v1 --untracked-files=all &&
-		find . -path ./.git -prune -o -type f -print | LC_ALL=C sort |
-			while read -r f; do git hash-object --no-filters "$f" | sed "s|\$| $f|"; done
+		{ git rev-parse -q --verify HEAD || echo "HEAD unborn"; } &&
+		if test "$(git rev-parse --is-bare-repository)" = false
+		then
+			git ls-files -s &&
+			git status --porcelain=v1 --untracked-files=all &&
+			find . -path ./.git -prune -o -type f -print | LC_ALL=C sort |
+				while read -r f; do git hash-object --no-filters "$f" | sed "s|\$| $f|"; done
+		fi
 	} >"$TRASH_DIRECTORY/.snapshot-$1"
 }
 
