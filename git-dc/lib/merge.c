@@ -712,57 +712,95 @@ static void copy_stats(struct dc_merge_result *res, const struct dc_state *st,
 	}
 }
 
-int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_result *res,
-	     struct dc_err *err)
+/*
+ * The projection: what the canonical files and .dc/head.json must hold for
+ * the deltas of `delta_tree` under its rules, folded onto the trusted state
+ * of `state_tree` (its head.json and canonical files), up to a frame.
+ */
+struct proj_in {
+	const git_tree *state_tree;
+	const git_oid *state_tip;	/* where to look for genesis, if needed */
+	const git_tree *delta_tree;
+	int has_frame, frame_exact;	/* frame: at least (merge) or exactly (check) */
+	uint64_t frame;
+	int plan_only, write_blobs;
+	void (*progress)(void *data, const char *title, size_t done, size_t total);
+	void *progress_data;
+};
+
+struct proj_out {
+	int folded;		/* 0: nothing to fold, the state stays as it is */
+	/* the files the fold determined (others keep their state-tree bytes),
+	 * .dc/head.json last; `remove` set for a file that must be absent */
+	struct dc_tree_change *files;
+	struct dc_buf *bytes;	/* content of each, when the fold wrote it */
+	size_t n;
+	char **paths;		/* owned copies of the paths in files[] */
+};
+
+static void proj_out_release(struct proj_out *po)
+{
+	size_t i;
+
+	for (i = 0; i < po->n; i++) {
+		dc_buf_release(&po->bytes[i]);
+		free(po->paths[i]);
+	}
+	free(po->bytes);
+	free(po->paths);
+	free(po->files);
+	memset(po, 0, sizeof(*po));
+}
+
+static void proj_add(struct proj_out *po, size_t cap, const char *path, const git_oid *oid,
+		     int exists, struct dc_buf *bytes)
+{
+	if (!po->files) {
+		po->files = dc_xcalloc(cap, sizeof(*po->files));
+		po->bytes = dc_xcalloc(cap, sizeof(*po->bytes));
+		po->paths = dc_xcalloc(cap, sizeof(*po->paths));
+	}
+	po->paths[po->n] = dc_xstrdup(path);
+	po->files[po->n].path = po->paths[po->n];
+	po->files[po->n].remove = !exists;
+	if (oid)
+		git_oid_cpy(&po->files[po->n].oid, oid);
+	if (bytes) {
+		po->bytes[po->n] = *bytes;
+		dc_buf_init(bytes, 0);
+	}
+	po->n++;
+}
+
+static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_repo *r,
+		   const struct proj_in *in, struct dc_err *err)
 {
 	struct plan p;
 	struct dc_state st = DC_STATE_INIT;
 	struct read_ctx rc;
-	git_commit *head = NULL, *gen_commit = NULL;
-	git_tree *tree = NULL, *base_tree = NULL, *new_tree = NULL;
+	git_commit *gen_commit = NULL;
+	git_tree *gen_tree = NULL;
+	const git_tree *base_tree;
 	struct dc_delta **fold = NULL, **quar = NULL;
 	size_t nfold = 0, nquar = 0, i, alloc_fold = 0, alloc_quar = 0, alloc_applied = 0,
 		alloc_late = 0, alloc_q = 0, alloc_p = 0, alloc_u = 0;
-	struct dc_tree_change *changes = NULL;
-	struct dc_buf *bytes = NULL;	/* new content of each change */
-	size_t nchanges = 0;
-	struct dc_buf buf = DC_BUF_INIT, msg = DC_BUF_INIT;
-	git_oid genesis, new_tree_oid, commit_oid;
+	struct dc_buf buf = DC_BUF_INIT;
+	git_oid genesis;
 	const struct dc_delta *last = NULL;
 	uint64_t frame = 0, applied_total = 0;
-	int ret = -1, full, exists, lock_fd = -1;
+	int ret = -1, full, exists;
 
 	memset(&p, 0, sizeof(p));
-	memset(res, 0, sizeof(*res));
-	if (!o->plan_only && !o->dry_run) {
-		if ((lock_fd = merge_lock(r, err)) < 0)
-			return -1;
-		if (dc_merge_recover(r, err)) {
-			close(lock_fd);
-			return -1;
-		}
-	}
-	dc_trace_phase("start");
-	if (dc_repo_head(&res->refname, &head, r, err))
-		goto cleanup;
-	if (!head) {
-		dc_err_set(err, DC_ERR_REFUSED, "'%s' has no commits yet", res->refname);
-		dc_err_hint(err, "run 'git dc init' to start a dc repository");
-		goto cleanup;
-	}
-	git_oid_tostr(res->head_commit, sizeof(res->head_commit), git_commit_id(head));
-	if (git_commit_tree(&tree, head)) {
-		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
-		goto cleanup;
-	}
-	if (load_rules(&p, r, tree, err))
+	memset(po, 0, sizeof(*po));
+	if (load_rules(&p, r, in->delta_tree, err))
 		goto cleanup;
 	git_oid_tostr(res->rules_oid, sizeof(res->rules_oid), &p.rules_oid);
-	if (dc_repo_read(&buf, &exists, NULL, r, tree, DC_HEAD_PATH, err))
+	if (dc_repo_read(&buf, &exists, NULL, r, in->state_tree, DC_HEAD_PATH, err))
 		goto cleanup;
 	if (exists && head_parse(&p.head, buf.buf, buf.len, err))
 		goto cleanup;
-	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, tree, p.rules.deltas, err))
+	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, in->delta_tree, p.rules.deltas,
+			     err))
 		goto cleanup;
 	p.applied_before = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
 	p.deltas = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.deltas));
@@ -780,22 +818,24 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	}
 	if (p.head.present && mark_applied(&p, r, err))
 		goto cleanup;
+	if (in->frame_exact && p.head.present && in->frame < p.head.frame)
+		full = 1;	/* a frame below the state's: only a fold from genesis tells */
 
 	/* classify every entry that the state does not hold yet */
 	frame = p.head.present ? p.head.frame : 0;
 	for (i = 0; i < p.ncur; i++) {
 		struct dc_delta *d = &p.deltas[i];
-		if (o->progress)
-			o->progress(o->progress_data, "Reading deltas", i + 1, p.ncur);
+		if (in->progress)
+			in->progress(in->progress_data, "Reading deltas", i + 1, p.ncur);
 		if (p.applied_before[i] || is_hidden(p.cur[i].rel))
 			continue;
 		if (plan_load(&p, r, i, !full, err))
 			goto cleanup;
-		if (d->valid && !o->has_frame && d->frame > frame)
+		if (d->valid && !in->has_frame && d->frame > frame)
 			frame = d->frame;
 	}
-	if (o->has_frame && o->frame > frame)
-		frame = o->frame;
+	if (in->frame_exact || (in->has_frame && in->frame > frame))
+		frame = in->frame;
 	res->frame = frame;
 	res->has_state = p.head.present;
 
@@ -808,13 +848,13 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 				 d, d->reason);
 			DC_ALLOC_GROW(quar, nquar + 1, alloc_quar);
 			quar[nquar++] = d;
-		} else if (d->frame > frame || o->plan_only) {
+		} else if (d->frame > frame || in->plan_only) {
 			note_add(&res->pending, &res->npending, &alloc_p, d->path, d, NULL);
 		}
 	}
 	qsort(res->pending, res->npending, sizeof(*res->pending), cmp_notes);
 	dc_trace_phase("plan");
-	if (o->plan_only) {
+	if (in->plan_only) {
 		copy_stats(res, NULL, &p.rules);
 		ret = 0;
 		goto cleanup;
@@ -848,14 +888,10 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		if (fold[i]->frame <= p.head.frame)
 			note_add(&res->late, &res->nlate, &alloc_late, fold[i]->path, fold[i], NULL);
 	}
-	if (!nfold && !full) {
+	if ((!nfold && !full) || (!nfold && !p.head.present)) {
+		/* nothing new (or never merged and nothing to merge): no fold */
 		copy_stats(res, NULL, &p.rules);
-		ret = 0;	/* nothing new: no commit */
-		goto cleanup;
-	}
-	if (!nfold && !p.head.present) {
-		copy_stats(res, NULL, &p.rules);
-		ret = 0;	/* never merged and nothing to merge */
+		ret = 0;
 		goto cleanup;
 	}
 	if (!full && p.head.has_last && nfold && dc_delta_cmp(fold[0], &p.head.last) < 0)
@@ -868,8 +904,9 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 			struct dc_delta *d = &p.deltas[i];
 			if (!p.applied_before[i])
 				continue;
-			if (o->progress)
-				o->progress(o->progress_data, "Reading applied deltas", i + 1, p.ncur);
+			if (in->progress)
+				in->progress(in->progress_data, "Reading applied deltas", i + 1,
+					     p.ncur);
 			if (plan_load(&p, r, i, 0, err))
 				goto cleanup;
 			if (!d->valid) {
@@ -880,8 +917,10 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 				quar[nquar++] = d;
 				continue;
 			}
-			if (d->frame > frame)
+			if (d->frame > frame) {
+				note_add(&res->pending, &res->npending, &alloc_p, d->path, d, NULL);
 				continue;
+			}
 			DC_ALLOC_GROW(fold, nfold + 1, alloc_fold);
 			fold[nfold++] = d;
 		}
@@ -890,18 +929,22 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		if (p.head.present && p.head.genesis[0] && !git_oid_fromstr(&genesis, p.head.genesis) &&
 		    !git_commit_lookup(&gen_commit, r->git, &genesis)) {
 			/* the head's genesis is here */
-		} else if (find_genesis(&genesis, r, git_commit_id(head), err) ||
+		} else if (!in->state_tip) {
+			dc_err_set(err, DC_ERR_FATAL, "cannot find the genesis commit");
+			goto cleanup;
+		} else if (find_genesis(&genesis, r, in->state_tip, err) ||
 			   git_commit_lookup(&gen_commit, r->git, &genesis)) {
 			goto cleanup;
 		}
-		if (git_commit_tree(&base_tree, gen_commit)) {
+		if (git_commit_tree(&gen_tree, gen_commit)) {
 			dc_git_err(err, DC_ERR_FATAL, "cannot read the genesis tree");
 			goto cleanup;
 		}
+		base_tree = gen_tree;
 		applied_total = nfold;
 	} else {
 		git_oid_fromstr(&genesis, p.head.genesis);
-		base_tree = tree;
+		base_tree = in->state_tree;
 		applied_total = p.head.applied + nfold;
 	}
 	res->folded = nfold;
@@ -911,12 +954,12 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	rc.tree = base_tree;
 	if (dc_state_init(&st, &p.rules, read_from_tree, &rc, err))
 		goto cleanup;
-	/* from HEAD's state: first take back what its counts changed */
+	/* from the state's own: first take back what its counts changed */
 	if (!full && dc_fold_undo(&st, p.head.derived, err))
 		goto cleanup;
 	for (i = 0; i < nfold; i++) {
-		if (o->progress)
-			o->progress(o->progress_data, "Folding deltas", i + 1, nfold);
+		if (in->progress)
+			in->progress(in->progress_data, "Folding deltas", i + 1, nfold);
 		st.replaying = p.applied_before[fold[i] - p.deltas];
 		if (dc_fold_apply(&st, fold[i], err))
 			goto cleanup;
@@ -927,73 +970,137 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	copy_stats(res, &st, &p.rules);
 	last = nfold ? fold[nfold - 1] : (p.head.has_last ? &p.head.last : NULL);
 
-	/* the files that differ from HEAD, with their new bytes */
-	changes = dc_xcalloc(st.nfiles + 1, sizeof(*changes));
-	bytes = dc_xcalloc(st.nfiles + 1, sizeof(*bytes));
+	/* the files the fold determines, with their bytes */
 	for (i = 0; i < st.nfiles; i++) {
 		struct dc_state_file *f = &st.files[i];
-		struct dc_buf *out = &bytes[nchanges];
-		git_oid now, want;
-		int now_exists, want_exists;
+		git_oid want;
 
-		if (!f->loaded && !full)
-			continue;
-		now_exists = dc_repo_tree_oid(&now, tree, f->path);
+		dc_buf_reset(&buf);
 		if (f->loaded && f->changed && f->doc) {
-			dc_buf_reset(out);
-			dc_json_write(out, f->doc);
-			/* one hash: writing a blob returns its id (a dry run only hashes) */
-			if (o->dry_run ? git_odb_hash(&want, out->buf, out->len, GIT_OBJECT_BLOB) != 0 :
-			    dc_repo_write_blob(&want, r, out->buf, out->len, err) != 0) {
-				if (o->dry_run)
+			dc_json_write(&buf, f->doc);
+			/* one hash: writing a blob returns its id */
+			if (in->write_blobs ? dc_repo_write_blob(&want, r, buf.buf, buf.len, err) != 0 :
+			    git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB) != 0) {
+				if (!in->write_blobs)
 					dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", f->path);
 				goto cleanup;
 			}
-			want_exists = 1;
-			if (now_exists && git_oid_equal(&now, &want))
-				continue;
-		} else {
-			/* untouched by this fold from genesis: genesis bytes */
-			int e2;
-			want_exists = dc_repo_tree_oid(&want, base_tree, f->path);
-			if (want_exists == now_exists && (!want_exists || git_oid_equal(&now, &want)))
-				continue;
-			if (want_exists && dc_repo_read(out, &e2, NULL, r, base_tree, f->path, err))
+			proj_add(po, st.nfiles + 1, f->path, &want, 1, &buf);
+		} else if (full || (f->loaded && f->changed)) {
+			/* as in the base (genesis for a fold from genesis), or absent */
+			int e = dc_repo_tree_oid(&want, base_tree, f->path);
+			if (f->loaded && f->changed && !f->doc)
+				e = 0;
+			if (e && dc_repo_read(&buf, &exists, NULL, r, base_tree, f->path, err))
 				goto cleanup;
+			proj_add(po, st.nfiles + 1, f->path, e ? &want : NULL, e, e ? &buf : NULL);
 		}
-		changes[nchanges].path = f->path;
-		changes[nchanges].remove = !want_exists;
-		git_oid_cpy(&changes[nchanges].oid, &want);
-		nchanges++;
 	}
-
-	/* .dc/head.json */
 	dc_trace_phase("serialize, hash, write blobs");
+
+	/* .dc/head.json: quarantine sorted by path */
 	qsort(quar, nquar, sizeof(*quar), cmp_delta_path);
 	qsort(res->quarantined, res->nquarantined, sizeof(*res->quarantined), cmp_notes);
+	qsort(res->pending, res->npending, sizeof(*res->pending), cmp_notes);
 	{
-		git_oid now, want;
-		int now_exists;
-		/* quarantine list: sorted by path, every quarantined entry of the tree */
-		struct dc_buf *out = &bytes[nchanges];
-		dc_buf_reset(out);
-		head_write(out, &p, frame, &genesis, applied_total, last, quar, nquar,
+		git_oid want;
+		dc_buf_reset(&buf);
+		head_write(&buf, &p, frame, &genesis, applied_total, last, quar, nquar,
 			   dc_fold_undo_json(&st));
-		now_exists = dc_repo_tree_oid(&now, tree, DC_HEAD_PATH);
-		if (git_odb_hash(&want, out->buf, out->len, GIT_OBJECT_BLOB)) {
-			dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", DC_HEAD_PATH);
+		if (in->write_blobs ? dc_repo_write_blob(&want, r, buf.buf, buf.len, err) != 0 :
+		    git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB) != 0) {
+			if (!in->write_blobs)
+				dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", DC_HEAD_PATH);
 			goto cleanup;
 		}
-		if (!now_exists || !git_oid_equal(&now, &want)) {
-			if (!o->dry_run && dc_repo_write_blob(&want, r, out->buf, out->len, err))
-				goto cleanup;
-			changes[nchanges].path = DC_HEAD_PATH;
-			git_oid_cpy(&changes[nchanges].oid, &want);
-			nchanges++;
-		}
+		proj_add(po, st.nfiles + 1, DC_HEAD_PATH, &want, 1, &buf);
 	}
+	po->folded = 1;
 	res->frame = frame;
 	res->has_state = 1;
+	ret = 0;
+cleanup:
+	if (ret)
+		proj_out_release(po);
+	dc_state_release(&st);
+	free(fold);
+	free(quar);
+	dc_buf_release(&buf);
+	git_tree_free(gen_tree);
+	git_commit_free(gen_commit);
+	plan_release(&p);
+	return ret;
+}
+
+int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_result *res,
+	     struct dc_err *err)
+{
+	struct proj_in in;
+	struct proj_out po;
+	git_commit *head = NULL;
+	git_tree *tree = NULL, *new_tree = NULL;
+	struct dc_tree_change *changes = NULL;
+	struct dc_buf *bytes = NULL;
+	size_t nchanges = 0, i;
+	struct dc_buf msg = DC_BUF_INIT;
+	git_oid new_tree_oid, commit_oid;
+	int ret = -1, lock_fd = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&po, 0, sizeof(po));
+	if (!o->plan_only && !o->dry_run) {
+		if ((lock_fd = merge_lock(r, err)) < 0)
+			return -1;
+		if (dc_merge_recover(r, err)) {
+			close(lock_fd);
+			return -1;
+		}
+	}
+	dc_trace_phase("start");
+	if (dc_repo_head(&res->refname, &head, r, err))
+		goto cleanup;
+	if (!head) {
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' has no commits yet", res->refname);
+		dc_err_hint(err, "run 'git dc init' to start a dc repository");
+		goto cleanup;
+	}
+	git_oid_tostr(res->head_commit, sizeof(res->head_commit), git_commit_id(head));
+	if (git_commit_tree(&tree, head)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
+		goto cleanup;
+	}
+	memset(&in, 0, sizeof(in));
+	in.state_tree = tree;
+	in.delta_tree = tree;
+	in.state_tip = git_commit_id(head);
+	in.has_frame = o->has_frame;
+	in.frame = o->frame;
+	in.plan_only = o->plan_only;
+	in.write_blobs = !o->dry_run;
+	in.progress = o->progress;
+	in.progress_data = o->progress_data;
+	if (project(&po, res, r, &in, err))
+		goto cleanup;
+	if (!po.folded) {
+		ret = 0;
+		goto cleanup;
+	}
+
+	/* what differs from HEAD */
+	changes = dc_xcalloc(po.n + 1, sizeof(*changes));
+	bytes = dc_xcalloc(po.n + 1, sizeof(*bytes));
+	for (i = 0; i < po.n; i++) {
+		git_oid now;
+		int now_exists = dc_repo_tree_oid(&now, tree, po.files[i].path);
+
+		if (po.files[i].remove ? !now_exists :
+		    (now_exists && git_oid_equal(&now, &po.files[i].oid)))
+			continue;
+		changes[nchanges] = po.files[i];
+		bytes[nchanges] = po.bytes[i];
+		dc_buf_init(&po.bytes[i], 0);
+		nchanges++;
+	}
 	res->nchanged = nchanges;
 	res->changed = dc_xcalloc(nchanges ? nchanges : 1, sizeof(char *));
 	for (i = 0; i < nchanges; i++)
@@ -1028,12 +1135,11 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		goto cleanup;
 	dc_trace_phase("dirty check, tree");
 	dc_crash_point("blobs");
-	dc_buf_reset(&msg);
-	dc_buf_addf(&msg, "dc: merge frame %llu\n\n", (unsigned long long)frame);
+	dc_buf_addf(&msg, "dc: merge frame %llu\n\n", (unsigned long long)res->frame);
 	if (res->nlate)
 		dc_buf_addf(&msg, "Late deltas folded in order: %zu.\n\n", res->nlate);
 	dc_buf_addf(&msg, "Dc-Frame: %llu\nDc-Deltas: %zu\nDc-Quarantined: %zu\n",
-		    (unsigned long long)frame, res->napplied, res->nquarantined);
+		    (unsigned long long)res->frame, res->napplied, res->nquarantined);
 	if (dc_repo_commit(&commit_oid, r, &new_tree_oid, git_commit_id(head), 1, msg.buf, err))
 		goto cleanup;
 	if (git_tree_lookup(&new_tree, r->git, &new_tree_oid)) {
@@ -1045,7 +1151,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		goto cleanup;
 	dc_crash_point("journal");
 	dc_buf_reset(&msg);
-	dc_buf_addf(&msg, "dc merge: frame %llu", (unsigned long long)frame);
+	dc_buf_addf(&msg, "dc merge: frame %llu", (unsigned long long)res->frame);
 	if (dc_repo_cas_ref(r, res->refname, git_commit_id(head), &commit_oid, msg.buf, err)) {
 		journal_remove(r);
 		goto cleanup;
@@ -1063,27 +1169,20 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		}
 		journal_remove(r);
 	}
-	ret = 0;
 	dc_trace_phase("work tree and index");
+	ret = 0;
 cleanup:
 	if (ret && err && !err->code)
 		err->code = DC_ERR_FATAL;
-	for (i = 0; bytes && i <= st.nfiles; i++)
+	for (i = 0; bytes && i < nchanges; i++)
 		dc_buf_release(&bytes[i]);
 	free(bytes);
-	dc_state_release(&st);
 	free(changes);
-	free(fold);
-	free(quar);
-	dc_buf_release(&buf);
+	proj_out_release(&po);
 	dc_buf_release(&msg);
-	if (base_tree != tree)
-		git_tree_free(base_tree);
 	git_tree_free(tree);
 	git_tree_free(new_tree);
-	git_commit_free(gen_commit);
 	git_commit_free(head);
-	plan_release(&p);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return ret;
