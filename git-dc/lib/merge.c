@@ -413,6 +413,9 @@ static int cmp_delta_ptr(const void *a, const void *b)
 	return dc_delta_cmp(*(struct dc_delta *const *)a, *(struct dc_delta *const *)b);
 }
 
+/* qsort() of an empty array: its pointer may be NULL, which qsort may not get */
+#define SORT(arr, n, cmp) do { if ((n) > 1) qsort((arr), (n), sizeof(*(arr)), (cmp)); } while (0)
+
 static int cmp_delta_path(const void *a, const void *b)
 {
 	return strcmp((*(struct dc_delta *const *)a)->path, (*(struct dc_delta *const *)b)->path);
@@ -852,7 +855,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 			note_add(&res->pending, &res->npending, &alloc_p, d->path, d, NULL);
 		}
 	}
-	qsort(res->pending, res->npending, sizeof(*res->pending), cmp_notes);
+	SORT(res->pending, res->npending, cmp_notes);
 	dc_trace_phase("plan");
 	if (in->plan_only) {
 		copy_stats(res, NULL, &p.rules);
@@ -868,7 +871,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 			fold[nfold++] = d;
 		}
 	}
-	qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
+	SORT(fold, nfold, cmp_delta_ptr);
 	nfold = drop_copies(fold, nfold, &p, 0);
 	for (i = 0; i < nfold; i++) {
 		note_add(&res->applied, &res->napplied, &alloc_applied, fold[i]->path, fold[i], NULL);
@@ -924,7 +927,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 			DC_ALLOC_GROW(fold, nfold + 1, alloc_fold);
 			fold[nfold++] = d;
 		}
-		qsort(fold, nfold, sizeof(*fold), cmp_delta_ptr);
+		SORT(fold, nfold, cmp_delta_ptr);
 		nfold = drop_copies(fold, nfold, &p, 1);
 		if (p.head.present && p.head.genesis[0] && !git_oid_fromstr(&genesis, p.head.genesis) &&
 		    !git_commit_lookup(&gen_commit, r->git, &genesis)) {
@@ -999,9 +1002,9 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	dc_trace_phase("serialize, hash, write blobs");
 
 	/* .dc/head.json: quarantine sorted by path */
-	qsort(quar, nquar, sizeof(*quar), cmp_delta_path);
-	qsort(res->quarantined, res->nquarantined, sizeof(*res->quarantined), cmp_notes);
-	qsort(res->pending, res->npending, sizeof(*res->pending), cmp_notes);
+	SORT(quar, nquar, cmp_delta_path);
+	SORT(res->quarantined, res->nquarantined, cmp_notes);
+	SORT(res->pending, res->npending, cmp_notes);
 	{
 		git_oid want;
 		dc_buf_reset(&buf);

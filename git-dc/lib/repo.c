@@ -242,7 +242,8 @@ static int list_tree(struct dc_tree_entry **out, size_t *n, struct dc_repo *r,
 			list_add(&c, git_tree_entry_name(se), git_tree_entry_byindex(fr, k));
 		git_tree_free(fr);
 	}
-	qsort(c.e, c.n, sizeof(*c.e), cmp_entries);
+	if (c.n > 1)
+		qsort(c.e, c.n, sizeof(*c.e), cmp_entries);
 	*out = c.e;
 	*n = c.n;
 	c.e = NULL;
