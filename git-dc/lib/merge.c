@@ -114,10 +114,12 @@ static int head_parse(struct head *h, const char *buf, size_t len, struct dc_err
 		h->q[i].reason = dc_xmemdupz(r->u.str.s, r->u.str.len);
 		h->nq++;
 	}
+	/* absent (written before counts were recorded): the next merge folds
+	 * from genesis, which needs no record */
 	q = dc_json_get(doc, "derived");
-	if (!q || q->type != DC_JSON_ARRAY)
+	if (q && q->type != DC_JSON_ARRAY)
 		goto bad;
-	h->derived = dc_json_clone(q);
+	h->derived = q ? dc_json_clone(q) : NULL;
 	h->present = 1;
 	ret = 0;
 	goto cleanup;
@@ -817,7 +819,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	{
 		char ro[41];
 		git_oid_tostr(ro, sizeof(ro), &p.rules_oid);
-		full = !p.head.present || strcmp(ro, p.head.rules);
+		full = !p.head.present || strcmp(ro, p.head.rules) || !p.head.derived;
 	}
 	if (p.head.present && mark_applied(&p, r, err))
 		goto cleanup;
