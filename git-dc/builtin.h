@@ -13,6 +13,7 @@
 
 #define DC_JSON_VERSION 1
 
+int cmd_check(int argc, const char **argv);
 int cmd_delta(int argc, const char **argv);
 int cmd_init(int argc, const char **argv);
 int cmd_merge(int argc, const char **argv);

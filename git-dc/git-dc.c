@@ -23,6 +23,7 @@ struct cmd_struct {
 };
 
 static const struct cmd_struct commands[] = {
+	{ "check", cmd_check, "check commits (or the index) against the protocol's rules" },
 	{ "delta", cmd_delta, "commit one delta of this worker's stream" },
 	{ "init", cmd_init, "make this repository a dc repository (the genesis commit)" },
 	{ "merge", cmd_merge, "fold new deltas into the canonical files, one commit" },

@@ -11,7 +11,7 @@ struct dc_fold_target {
 
 /* ---- files ------------------------------------------------------------ */
 
-static int has_conflict_markers(const char *buf, size_t len)
+int dc_has_conflict_markers(const char *buf, size_t len)
 {
 	static const char *const marks[] = { "<<<<<<< ", "=======\n", ">>>>>>> ", "||||||| " };
 	size_t i, k;
@@ -38,7 +38,7 @@ static int load_file(struct dc_state *st, struct dc_state_file *f, struct dc_err
 	if (st->read(st->read_data, f->path, &raw, &exists, err))
 		goto cleanup;
 	if (exists && dc_json_parse(&f->doc, raw.buf, raw.len, &st->parse_opts, err)) {
-		if (has_conflict_markers(raw.buf, raw.len))
+		if (dc_has_conflict_markers(raw.buf, raw.len))
 			dc_err_set(err, DC_ERR_REFUSED,
 				   "canonical file '%s' holds conflict markers", f->path);
 		else

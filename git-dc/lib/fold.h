@@ -31,6 +31,10 @@
 #include "delta.h"
 #include "map.h"
 
+/* 1 if a line of the text starts with a conflict marker ("<<<<<<< ",
+ * "=======", ">>>>>>> ", "||||||| "), as git writes them. */
+int dc_has_conflict_markers(const char *buf, size_t len);
+
 /*
  * Read the base content of a canonical file into `out`; set *exists to 0
  * (and leave `out` empty) if the file is absent. Return -1 with err on a

@@ -1192,3 +1192,300 @@ cleanup:
 		close(lock_fd);
 	return ret;
 }
+
+/* ---- checking a commit ------------------------------------------------- */
+
+static void problem(struct dc_check_result *res, const char *path, const char *rule,
+		    const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void problem(struct dc_check_result *res, const char *path, const char *rule,
+		    const char *hint, const char *fmt, ...)
+{
+	struct dc_check_problem *x;
+	struct dc_buf b = DC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	dc_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	DC_ALLOC_GROW(res->problems, res->n + 1, res->alloc);
+	x = &res->problems[res->n++];
+	x->path = dc_xstrdup(path);
+	x->rule = rule;
+	x->message = dc_buf_detach(&b, NULL);
+	x->hint = hint ? dc_xstrdup(hint) : NULL;
+}
+
+void dc_check_result_release(struct dc_check_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		free(res->problems[i].path);
+		free(res->problems[i].message);
+		free(res->problems[i].hint);
+	}
+	free(res->problems);
+	memset(res, 0, sizeof(*res));
+}
+
+#define HINT_MERGE "canonical files are written only by 'git dc merge'; record the" \
+	" change as a delta with 'git dc delta', and restore the file with" \
+	" 'git checkout HEAD -- <file>'"
+#define HINT_DELTA "committed deltas are immutable: write a new delta for a later" \
+	" frame with 'git dc delta' (only 'git dc archive' removes deltas)"
+
+/* The delta entries of a tree (sorted by rel), under the rules' directory. */
+static int list_deltas(struct dc_tree_entry **e, size_t *n, struct dc_repo *r, const git_tree *t,
+		       const char *dir, struct dc_err *err)
+{
+	git_oid ignored;
+	return dc_repo_list_dir(e, n, &ignored, r, t, dir, err);
+}
+
+static const struct dc_tree_entry *find_entry(const struct dc_tree_entry *e, size_t n,
+					      const char *rel)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(e[mid].rel, rel);
+		if (!c)
+			return &e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Does a canonical file of the tree parse? Problems for those that don't. */
+static int check_parses(struct dc_check_result *res, struct dc_repo *r, const git_tree *t,
+			const char *path, struct dc_err *err)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	struct dc_json *doc = NULL;
+	struct dc_err why = DC_ERR_INIT;
+	int exists, ok = 1;
+
+	if (dc_repo_read(&b, &exists, NULL, r, t, path, err)) {
+		dc_buf_release(&b);
+		return -1;
+	}
+	if (exists && dc_json_parse(&doc, b.buf, b.len, NULL, &why)) {
+		ok = 0;
+		if (dc_has_conflict_markers(b.buf, b.len))
+			problem(res, path, "conflict-markers", HINT_MERGE,
+				"'%s' holds conflict markers", path);
+		else
+			problem(res, path, "invalid-json", HINT_MERGE, "'%s' is not valid JSON: %s",
+				path, why.msg.buf);
+	}
+	dc_json_free(doc);
+	dc_err_release(&why);
+	dc_buf_release(&b);
+	return ok;
+}
+
+int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree *tree,
+		  const git_oid *parents, size_t nparents, struct dc_err *err)
+{
+	struct dc_rules rules = DC_RULES_INIT;
+	struct dc_buf buf = DC_BUF_INIT;
+	struct dc_err why = DC_ERR_INIT;
+	git_tree **ptrees = NULL;
+	struct dc_tree_entry *cur = NULL, **pe = NULL;
+	size_t ncur = 0, *npe = NULL, i, k, nfiles;
+	const char **files = NULL;
+	int exists, parent_dc = 0, ret = -1, changed = 0, parse_ok = 1;
+	struct dc_merge_result mres;
+	struct proj_out po;
+
+	memset(res, 0, sizeof(*res));
+	memset(&mres, 0, sizeof(mres));
+	memset(&po, 0, sizeof(po));
+	ptrees = dc_xcalloc(nparents + 1, sizeof(*ptrees));
+	pe = dc_xcalloc(nparents + 1, sizeof(*pe));
+	npe = dc_xcalloc(nparents + 1, sizeof(*npe));
+	for (i = 0; i < nparents; i++) {
+		git_commit *c = NULL;
+		if (git_commit_lookup(&c, r->git, &parents[i]) || git_commit_tree(&ptrees[i], c)) {
+			git_commit_free(c);
+			dc_git_err(err, DC_ERR_FATAL, "cannot read a parent commit");
+			goto cleanup;
+		}
+		git_commit_free(c);
+		parent_dc |= dc_repo_tree_oid(&(git_oid){{0}}, ptrees[i], DC_RULES_PATH);
+	}
+
+	/* the rules */
+	if (dc_repo_read(&buf, &exists, NULL, r, tree, DC_RULES_PATH, err))
+		goto cleanup;
+	if (!exists) {
+		if (parent_dc)
+			problem(res, DC_RULES_PATH, "rules-removed", "restore it with 'git checkout"
+				" HEAD -- .dc/rules.json'", "'%s' was removed", DC_RULES_PATH);
+		ret = 0;
+		goto cleanup;
+	}
+	res->dc = 1;
+	if (dc_rules_parse(&rules, buf.buf, buf.len, &why)) {
+		problem(res, DC_RULES_PATH, "rules-invalid", NULL, "'%s': %s", DC_RULES_PATH,
+			why.msg.buf);
+		ret = 0;
+		goto cleanup;
+	}
+
+	/* deltas: the parents' are all here, unchanged; new ones are valid */
+	if (list_deltas(&cur, &ncur, r, tree, rules.deltas, err))
+		goto cleanup;
+	for (i = 0; i < nparents; i++) {
+		if (list_deltas(&pe[i], &npe[i], r, ptrees[i], rules.deltas, err))
+			goto cleanup;
+		for (k = 0; k < npe[i]; k++) {
+			const struct dc_tree_entry *o = &pe[i][k], *x;
+			if (is_hidden(o->rel))
+				continue;
+			x = find_entry(cur, ncur, o->rel);
+			if (!x)
+				problem(res, o->rel, "delta-deleted", HINT_DELTA,
+					"delta '%s/%s' was deleted or renamed", rules.deltas, o->rel);
+			else if (!git_oid_equal(&x->oid, &o->oid) || x->mode != o->mode)
+				problem(res, o->rel, "delta-modified", HINT_DELTA,
+					"delta '%s/%s' was modified", rules.deltas, o->rel);
+		}
+	}
+	for (k = 0; k < ncur; k++) {
+		const struct dc_tree_entry *x = &cur[k];
+		struct dc_delta d = DC_DELTA_INIT;
+		git_blob *blob = NULL;
+		char oid[41];
+		int seen = 0;
+
+		for (i = 0; i < nparents && !seen; i++)
+			seen = find_entry(pe[i], npe[i], x->rel) != NULL;
+		if (seen || is_hidden(x->rel))
+			continue;
+		dc_buf_reset(&buf);
+		dc_buf_addf(&buf, "%s/%s", rules.deltas, x->rel);
+		if (!entry_is_blob(x)) {
+			problem(res, buf.buf, "delta-invalid", NULL, "invalid delta '%s': %s", buf.buf,
+				entry_kind_reason(x) ? entry_kind_reason(x) : "not a regular file");
+			continue;
+		}
+		if (git_blob_lookup(&blob, r->git, &x->oid)) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", buf.buf);
+			goto cleanup;
+		}
+		git_oid_tostr(oid, sizeof(oid), &x->oid);
+		dc_delta_load(&d, buf.buf, x->rel, oid, git_blob_rawcontent(blob),
+			      (size_t)git_blob_rawsize(blob), &rules);
+		if (!d.valid)
+			problem(res, buf.buf, "delta-invalid", "fix it and write it with 'git dc"
+				" delta', which validates before committing", "invalid delta"
+				" '%s': %s", buf.buf, d.reason);
+		dc_delta_release(&d);
+		git_blob_free(blob);
+	}
+
+	/* canonical files and head.json: unchanged, or the projection */
+	nfiles = dc_rules_files(&rules, &files);
+	for (i = 0; i <= nfiles; i++) {
+		const char *path = i < nfiles ? files[i] : DC_HEAD_PATH;
+		git_oid a, b;
+		int ea = dc_repo_tree_oid(&a, tree, path);
+		int eb = nparents ? dc_repo_tree_oid(&b, ptrees[0], path) : 0;
+
+		if (ea == eb && (!ea || git_oid_equal(&a, &b)))
+			continue;
+		changed = 1;
+		if (ea) {
+			int r2 = check_parses(res, r, tree, path, err);
+			if (r2 < 0)
+				goto cleanup;
+			parse_ok &= r2;
+		}
+	}
+	if (!changed || !parent_dc || !parse_ok) {
+		/* unchanged; or the genesis commit, whose files are the base */
+		ret = 0;
+		goto cleanup;
+	}
+	if (!dc_repo_tree_oid(&(git_oid){{0}}, tree, DC_HEAD_PATH)) {
+		problem(res, DC_HEAD_PATH, dc_repo_tree_oid(&(git_oid){{0}}, ptrees[0], DC_HEAD_PATH) ?
+			"head-edit" : "canonical-edit", HINT_MERGE,
+			dc_repo_tree_oid(&(git_oid){{0}}, ptrees[0], DC_HEAD_PATH) ?
+			"'%s' was removed" : "canonical files changed with no merge recorded (%s is"
+			" absent)", DC_HEAD_PATH);
+		ret = 0;
+		goto cleanup;
+	}
+	{
+		struct head h;
+		struct proj_in in;
+
+		if (dc_repo_read(&buf, &exists, NULL, r, tree, DC_HEAD_PATH, err))
+			goto cleanup;
+		if (head_parse(&h, buf.buf, buf.len, &why)) {
+			problem(res, DC_HEAD_PATH, "head-edit", HINT_MERGE, "'%s' is not what git dc"
+				" merge writes", DC_HEAD_PATH);
+			ret = 0;
+			goto cleanup;
+		}
+		res->frame = h.frame;
+		head_release(&h);
+		memset(&in, 0, sizeof(in));
+		in.state_tree = ptrees[0];
+		in.state_tip = &parents[0];
+		in.delta_tree = tree;
+		in.frame_exact = 1;
+		in.frame = res->frame;
+		res->projected = 1;
+		if (project(&po, &mres, r, &in, err))
+			goto cleanup;
+	}
+	for (i = 0; i <= nfiles; i++) {
+		const char *path = i < nfiles ? files[i] : DC_HEAD_PATH;
+		const struct dc_tree_change *want = NULL;
+		git_oid a, w;
+		int ea = dc_repo_tree_oid(&a, tree, path), ew;
+
+		for (k = 0; k < po.n; k++)
+			if (!strcmp(po.files[k].path, path))
+				want = &po.files[k];
+		if (want) {
+			ew = !want->remove;
+			git_oid_cpy(&w, &want->oid);
+		} else {
+			ew = dc_repo_tree_oid(&w, ptrees[0], path);
+		}
+		if (ea == ew && (!ea || git_oid_equal(&a, &w)))
+			continue;
+		if (!strcmp(path, DC_HEAD_PATH))
+			problem(res, path, "head-edit", HINT_MERGE, "'%s' is not what git dc merge"
+				" writes for frame %llu", path, (unsigned long long)res->frame);
+		else
+			problem(res, path, "canonical-edit", HINT_MERGE, "'%s' is not the projection"
+				" of the deltas up to frame %llu", path,
+				(unsigned long long)res->frame);
+	}
+	ret = 0;
+cleanup:
+	proj_out_release(&po);
+	dc_merge_result_release(&mres);
+	free(files);
+	dc_tree_entries_free(cur, ncur);
+	for (i = 0; i < nparents; i++) {
+		dc_tree_entries_free(pe[i], npe[i]);
+		git_tree_free(ptrees[i]);
+	}
+	free(pe);
+	free(npe);
+	free(ptrees);
+	dc_rules_release(&rules);
+	dc_err_release(&why);
+	dc_buf_release(&buf);
+	return ret;
+}

@@ -109,3 +109,44 @@ void dc_merge_result_release(struct dc_merge_result *res);
 int dc_merge_recover(struct dc_repo *r, struct dc_err *err);
 
 #endif
+
+/* ---- checking a commit (PROTOCOL section 9) ---------------------------- */
+
+struct dc_check_problem {
+	char *path;		/* the file at fault */
+	const char *rule;	/* a fixed word, see below */
+	char *message;		/* one line, git style, without "error: " */
+	char *hint;		/* what to do instead; may be NULL */
+};
+
+struct dc_check_result {
+	struct dc_check_problem *problems;
+	size_t n, alloc;
+	int dc;			/* the tree is a dc tree (it holds rules) */
+	int projected;		/* the projection had to be computed */
+	uint64_t frame;		/* the frame the tree's .dc/head.json records */
+};
+
+#define DC_CHECK_RESULT_INIT { NULL, 0, 0, 0, 0, 0 }
+
+/*
+ * Check `tree` (a commit to be made, or one pushed) against its parents
+ * (first parent first; none for a root commit). Problems are listed, not
+ * returned as errors: -1 only when the check itself cannot run (I/O,
+ * corrupt objects). The rules, each a fixed word in `rule`:
+ *   rules-invalid   .dc/rules.json does not load
+ *   rules-removed   a parent had rules, the tree has none
+ *   delta-modified  a parent's delta has other bytes (or mode) here
+ *   delta-deleted   a parent's delta is gone (deleted or renamed)
+ *   delta-invalid   a new delta breaks PROTOCOL section 2
+ *   invalid-json    a canonical file or .dc/head.json does not parse
+ *   conflict-markers  ... and holds conflict markers
+ *   head-edit       .dc/head.json is not what git dc merge would write
+ *   canonical-edit  a canonical file differs from the projection of the
+ *                   tree's deltas up to the frame its head.json records
+ * The projection is computed only when a canonical file or head.json
+ * differs from the first parent's.
+ */
+int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree *tree,
+		  const git_oid *parents, size_t nparents, struct dc_err *err);
+void dc_check_result_release(struct dc_check_result *res);
