@@ -728,6 +728,7 @@ struct proj_in {
 	const git_tree *delta_tree;
 	int has_frame, frame_exact;	/* frame: at least (merge) or exactly (check) */
 	uint64_t frame;
+	int from_genesis;	/* do not trust the state tree's state */
 	int plan_only, write_blobs;
 	void (*progress)(void *data, const char *title, size_t done, size_t total);
 	void *progress_data;
@@ -819,7 +820,8 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	{
 		char ro[41];
 		git_oid_tostr(ro, sizeof(ro), &p.rules_oid);
-		full = !p.head.present || strcmp(ro, p.head.rules) || !p.head.derived;
+		full = !p.head.present || strcmp(ro, p.head.rules) || !p.head.derived ||
+			in->from_genesis;
 	}
 	if (p.head.present && mark_applied(&p, r, err))
 		goto cleanup;
@@ -1487,5 +1489,154 @@ cleanup:
 	dc_rules_release(&rules);
 	dc_err_release(&why);
 	dc_buf_release(&buf);
+	return ret;
+}
+
+/* ---- building merge results -------------------------------------------- */
+
+int dc_union_deltas(git_oid *out, char ***conflicts, size_t *nconflicts, struct dc_repo *r,
+		    const git_tree *base, const git_tree *const *others, size_t nothers,
+		    const char *deltas, struct dc_err *err)
+{
+	struct dc_tree_entry *be = NULL, *oe = NULL;
+	size_t nbe = 0, noe = 0, i, k, nch = 0, alloc_ch = 0, alloc_c = 0;
+	struct dc_tree_change *ch = NULL;
+	char **paths = NULL;
+	struct dc_buf path = DC_BUF_INIT;
+	int ret = -1;
+
+	*conflicts = NULL;
+	*nconflicts = 0;
+	if (list_deltas(&be, &nbe, r, base, deltas, err))
+		goto cleanup;
+	for (i = 0; i < nothers; i++) {
+		if (list_deltas(&oe, &noe, r, others[i], deltas, err))
+			goto cleanup;
+		for (k = 0; k < noe; k++) {
+			const struct dc_tree_entry *x = find_entry(be, nbe, oe[k].rel);
+			size_t j;
+			int dup = 0;
+
+			dc_buf_reset(&path);
+			dc_buf_addf(&path, "%s/%s", deltas, oe[k].rel);
+			if (x && git_oid_equal(&x->oid, &oe[k].oid))
+				continue;
+			for (j = 0; j < nch; j++) {
+				if (strcmp(ch[j].path, path.buf))
+					continue;
+				dup = 1;
+				if (!git_oid_equal(&ch[j].oid, &oe[k].oid))
+					x = &oe[k];	/* two others disagree */
+			}
+			if (x) {
+				for (j = 0; j < *nconflicts && strcmp((*conflicts)[j], path.buf); j++)
+					;
+				if (j == *nconflicts) {
+					DC_ALLOC_GROW(*conflicts, *nconflicts + 1, alloc_c);
+					(*conflicts)[(*nconflicts)++] = dc_xstrdup(path.buf);
+				}
+				continue;
+			}
+			if (dup || !entry_is_blob(&oe[k]))
+				continue;
+			DC_ALLOC_GROW(ch, nch + 1, alloc_ch);
+			DC_ALLOC_GROW(paths, nch + 1, alloc_c);
+			paths[nch] = dc_xstrdup(path.buf);
+			ch[nch].path = paths[nch];
+			git_oid_cpy(&ch[nch].oid, &oe[k].oid);
+			ch[nch].remove = 0;
+			nch++;
+		}
+		dc_tree_entries_free(oe, noe);
+		oe = NULL;
+		noe = 0;
+	}
+	/* a path two sides disagree on stays as in base (or out) */
+	for (i = 0, k = 0; i < nch; i++) {
+		size_t j;
+		int bad = 0;
+		for (j = 0; j < *nconflicts; j++)
+			bad |= !strcmp((*conflicts)[j], ch[i].path);
+		if (bad) {
+			free(paths[i]);
+			continue;
+		}
+		ch[k] = ch[i];
+		paths[k++] = paths[i];
+	}
+	nch = k;
+	if (!nch) {
+		git_oid_cpy(out, git_tree_id(base));
+	} else if (dc_repo_tree_update(out, r, base, ch, nch, err)) {
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	for (i = 0; i < nch; i++)
+		free(paths[i]);
+	free(paths);
+	free(ch);
+	dc_tree_entries_free(be, nbe);
+	dc_tree_entries_free(oe, noe);
+	dc_buf_release(&path);
+	return ret;
+}
+
+int dc_project_onto(git_oid *out, struct dc_merge_result *res, struct dc_repo *r,
+		    const git_tree *state_tree, const git_oid *state_tip,
+		    const git_tree *delta_tree, int has_frame, uint64_t frame, int from_genesis,
+		    struct dc_err *err)
+{
+	struct proj_in in;
+	struct proj_out po;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	memset(&in, 0, sizeof(in));
+	in.state_tree = state_tree;
+	in.state_tip = state_tip;
+	in.delta_tree = delta_tree;
+	in.frame_exact = has_frame;
+	in.frame = frame;
+	in.has_frame = has_frame;
+	in.from_genesis = from_genesis;
+	in.write_blobs = 1;
+	if (!has_frame) {
+		/* the newest frame the state recorded: nothing pending is folded */
+		int present;
+		if (dc_tree_frame(&in.frame, &present, r, state_tree, err))
+			return -1;
+		in.frame_exact = in.has_frame = present;
+	}
+	if (project(&po, res, r, &in, err))
+		return -1;
+	if (!po.folded)
+		git_oid_cpy(out, git_tree_id(delta_tree));
+	ret = po.folded ? dc_repo_tree_update(out, r, delta_tree, po.files, po.n, err) : 0;
+	proj_out_release(&po);
+	return ret;
+}
+
+int dc_tree_frame(uint64_t *frame, int *present, struct dc_repo *r, const git_tree *tree,
+		  struct dc_err *err)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	struct head h;
+	int exists, ret = -1;
+
+	*frame = 0;
+	*present = 0;
+	if (dc_repo_read(&b, &exists, NULL, r, tree, DC_HEAD_PATH, err))
+		goto cleanup;
+	if (exists) {
+		if (head_parse(&h, b.buf, b.len, err))
+			goto cleanup;
+		*frame = h.frame;
+		*present = 1;
+		head_release(&h);
+	}
+	ret = 0;
+cleanup:
+	dc_buf_release(&b);
 	return ret;
 }

@@ -150,3 +150,34 @@ struct dc_check_result {
 int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree *tree,
 		  const git_oid *parents, size_t nparents, struct dc_err *err);
 void dc_check_result_release(struct dc_check_result *res);
+
+/* ---- building merge results (the strategy, merge --fetch, replay) ----- */
+
+/*
+ * Add to `base` every delta entry of `others` that `base` lacks, under
+ * the rules' delta directory `deltas`, and write the tree (*out). The same
+ * path with other bytes in two trees is a conflict: it is listed in
+ * *conflicts (caller frees each string and the array) and left as in
+ * `base`.
+ */
+int dc_union_deltas(git_oid *out, char ***conflicts, size_t *nconflicts, struct dc_repo *r,
+		    const git_tree *base, const git_tree *const *others, size_t nothers,
+		    const char *deltas, struct dc_err *err);
+
+/*
+ * Write the tree `delta_tree` with its canonical files and .dc/head.json
+ * replaced by the projection of its deltas, folded onto the trusted state
+ * of `state_tree` (found from `state_tip` when a fold from genesis needs
+ * the genesis commit), up to `frame` (exactly, when has_frame; else the
+ * newest frame of the state). With `from_genesis` the state is not trusted:
+ * the fold starts at genesis. *out receives the tree id (equal to
+ * `delta_tree`'s when nothing needs folding); `res` the report.
+ */
+int dc_project_onto(git_oid *out, struct dc_merge_result *res, struct dc_repo *r,
+		    const git_tree *state_tree, const git_oid *state_tip,
+		    const git_tree *delta_tree, int has_frame, uint64_t frame, int from_genesis,
+		    struct dc_err *err);
+
+/* The frame .dc/head.json records in `tree`; 0 and *present = 0 if none. */
+int dc_tree_frame(uint64_t *frame, int *present, struct dc_repo *r, const git_tree *tree,
+		  struct dc_err *err);
