@@ -1216,6 +1216,9 @@ static void problem(struct dc_check_result *res, const char *path, const char *r
 	x->rule = rule;
 	x->message = dc_buf_detach(&b, NULL);
 	x->hint = hint ? dc_xstrdup(hint) : NULL;
+	x->has_expected = 0;
+	dc_buf_init(&x->expected, 0);
+	memset(&x->actual, 0, sizeof(x->actual));
 }
 
 void dc_check_result_release(struct dc_check_result *res)
@@ -1226,6 +1229,7 @@ void dc_check_result_release(struct dc_check_result *res)
 		free(res->problems[i].path);
 		free(res->problems[i].message);
 		free(res->problems[i].hint);
+		dc_buf_release(&res->problems[i].expected);
 	}
 	free(res->problems);
 	memset(res, 0, sizeof(*res));
@@ -1451,12 +1455,14 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 	for (i = 0; i <= nfiles; i++) {
 		const char *path = i < nfiles ? files[i] : DC_HEAD_PATH;
 		const struct dc_tree_change *want = NULL;
+		struct dc_check_problem *x;
+		size_t wi = 0;
 		git_oid a, w;
 		int ea = dc_repo_tree_oid(&a, tree, path), ew;
 
 		for (k = 0; k < po.n; k++)
 			if (!strcmp(po.files[k].path, path))
-				want = &po.files[k];
+				want = &po.files[wi = k];
 		if (want) {
 			ew = !want->remove;
 			git_oid_cpy(&w, &want->oid);
@@ -1472,6 +1478,18 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 			problem(res, path, "canonical-edit", HINT_MERGE, "'%s' is not the projection"
 				" of the deltas up to frame %llu", path,
 				(unsigned long long)res->frame);
+		x = &res->problems[res->n - 1];
+		x->has_expected = ew;
+		if (ea)
+			git_oid_cpy(&x->actual, &a);
+		if (ew && want && po.bytes[wi].len) {
+			dc_buf_addbuf(&x->expected, &po.bytes[wi]);
+		} else if (ew) {
+			int e2;
+			if (dc_repo_read(&x->expected, &e2, NULL, r, want ? tree : ptrees[0], path,
+					 err))
+				goto cleanup;
+		}
 	}
 	ret = 0;
 cleanup:
@@ -1639,4 +1657,87 @@ int dc_tree_frame(uint64_t *frame, int *present, struct dc_repo *r, const git_tr
 cleanup:
 	dc_buf_release(&b);
 	return ret;
+}
+
+/* ---- the delta history of a tree --------------------------------------- */
+
+int dc_history_load(struct dc_history *h, struct dc_repo *r, const git_oid *commit,
+		    struct dc_err *err)
+{
+	struct plan p;
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	struct dc_buf buf = DC_BUF_INIT;
+	size_t i, alloc = 0;
+	int exists, ret = -1;
+
+	memset(h, 0, sizeof(*h));
+	memset(&p, 0, sizeof(p));
+	if (git_commit_lookup(&c, r->git, commit) || git_commit_tree(&t, c)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read commit %s", git_oid_tostr_s(commit));
+		goto cleanup;
+	}
+	if (load_rules(&p, r, t, err) || find_genesis(&h->genesis, r, commit, err))
+		goto cleanup;
+	if (dc_repo_read(&buf, &exists, NULL, r, t, DC_HEAD_PATH, err))
+		goto cleanup;
+	if (exists) {
+		if (head_parse(&p.head, buf.buf, buf.len, err))
+			goto cleanup;
+		h->has_head = 1;
+		h->head_frame = p.head.frame;
+	}
+	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, t, p.rules.deltas, err))
+		goto cleanup;
+	p.applied_before = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
+	p.deltas = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.deltas));
+	p.loaded = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.loaded));
+	for (i = 0; i < p.ncur; i++) {
+		if (is_hidden(p.cur[i].rel))
+			continue;
+		if (plan_load(&p, r, i, 0, err))
+			goto cleanup;
+		if (p.deltas[i].valid) {
+			DC_ALLOC_GROW(h->order, h->norder + 1, alloc);
+			h->order[h->norder++] = &p.deltas[i];
+		}
+	}
+	SORT(h->order, h->norder, cmp_delta_ptr);
+	h->norder = drop_copies(h->order, h->norder, &p, 1);
+	/* hand the loaded deltas and the rules over to the history */
+	h->deltas = p.deltas;
+	h->n = p.ncur;
+	p.deltas = NULL;
+	for (i = 0; i < h->n; i++)
+		if (!p.loaded[i])
+			memset(&h->deltas[i], 0, sizeof(h->deltas[i]));
+	h->rules = p.rules;
+	memset(&p.rules, 0, sizeof(p.rules));
+	ret = 0;
+cleanup:
+	if (!p.deltas) {
+		/* the deltas were handed over: the plan keeps only its entries */
+		dc_tree_entries_free(p.cur, p.ncur);
+		p.cur = NULL;
+		p.ncur = 0;
+	}
+	plan_release(&p);
+	if (ret)
+		dc_history_release(h);
+	dc_buf_release(&buf);
+	git_tree_free(t);
+	git_commit_free(c);
+	return ret;
+}
+
+void dc_history_release(struct dc_history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		dc_delta_release(&h->deltas[i]);
+	free(h->deltas);
+	free(h->order);
+	dc_rules_release(&h->rules);
+	memset(h, 0, sizeof(*h));
 }

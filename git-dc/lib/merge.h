@@ -28,6 +28,8 @@
 #include "buf.h"
 #include "err.h"
 #include "repo.h"
+#include "rules.h"
+#include "delta.h"
 
 struct dc_merge_opts {
 	uint64_t frame;		/* with has_frame: merge deltas of frames <= frame */
@@ -117,6 +119,11 @@ struct dc_check_problem {
 	const char *rule;	/* a fixed word, see below */
 	char *message;		/* one line, git style, without "error: " */
 	char *hint;		/* what to do instead; may be NULL */
+	/* canonical-edit, head-edit: what the file must hold (has_expected:
+	 * 0 if it must be absent) and the id of what it holds */
+	int has_expected;
+	struct dc_buf expected;
+	git_oid actual;
 };
 
 struct dc_check_result {
@@ -181,3 +188,28 @@ int dc_project_onto(git_oid *out, struct dc_merge_result *res, struct dc_repo *r
 /* The frame .dc/head.json records in `tree`; 0 and *present = 0 if none. */
 int dc_tree_frame(uint64_t *frame, int *present, struct dc_repo *r, const git_tree *tree,
 		  struct dc_err *err);
+
+/* ---- the delta history of a tree (log, replay, blame, diff) ------------ */
+
+struct dc_history {
+	struct dc_rules rules;
+	git_oid genesis;	/* the genesis commit */
+	int has_head;
+	uint64_t head_frame;	/* the frame the tree's head.json records */
+	struct dc_delta *deltas;	/* every entry of the delta directory, loaded */
+	size_t n;
+	struct dc_delta **order;	/* the valid ones in protocol order, copies once */
+	size_t norder;
+};
+
+#define DC_HISTORY_INIT { DC_RULES_INIT, {{0}}, 0, 0, NULL, 0, NULL, 0 }
+
+/*
+ * Load every delta of `commit`'s tree under its rules, validate them, and
+ * put the valid ones in the order of PROTOCOL section 3 (the same bytes at
+ * two paths once). The genesis commit is found from `commit`. Quarantined
+ * deltas stay in deltas[] with valid == 0 and their reason.
+ */
+int dc_history_load(struct dc_history *h, struct dc_repo *r, const git_oid *commit,
+		    struct dc_err *err);
+void dc_history_release(struct dc_history *h);
