@@ -2,10 +2,13 @@
 #include <string.h>
 #include "builtin.h"
 #include "merge.h"
+#include "primary.h"
 #include "progress.h"
 
 static const char *const merge_usage[] = {
 	"git dc merge [--frame <n>] [-n | --dry-run] [-q | --quiet] [--json]",
+	"git dc merge [<options>] --streams",
+	"git dc merge [<options>] --fetch [--push] [<remote>]",
 	NULL,
 };
 
@@ -62,8 +65,9 @@ static struct json_object *event_notes_json(const struct dc_merge_result *res)
 	return a;
 }
 
-static void print_json(const struct dc_merge_result *res, int dry_run)
+static void print_json(const struct dc_primary_result *pr, int dry_run, int fleet)
 {
+	const struct dc_merge_result *res = &pr->merge;
 	struct json_object *doc = dc_json_doc(), *ch = json_object_new_array();
 	size_t i;
 
@@ -86,6 +90,19 @@ static void print_json(const struct dc_merge_result *res, int dry_run)
 	json_object_object_add(doc, "changed", ch);
 	json_object_object_add(doc, "commit", res->committed ?
 			       json_object_new_string(res->commit) : NULL);
+	if (fleet) {
+		struct json_object *co = json_object_new_array();
+		for (i = 0; i < res->nconsumed; i++)
+			json_object_array_add(co, json_object_new_string(res->consumed[i]));
+		json_object_object_add(doc, "streams", co);
+		json_object_object_add(doc, "streams_skipped",
+				       notes_json(res->skipped, res->nskipped));
+		json_object_object_add(doc, "pushed", json_object_new_boolean(pr->pushed));
+		json_object_object_add(doc, "attempts", json_object_new_int((int)pr->attempts));
+		json_object_object_add(doc, "lost_races", json_object_new_int((int)pr->lost_races));
+		json_object_object_add(doc, "remote_tip", pr->remote_tip[0] ?
+				       json_object_new_string(pr->remote_tip) : NULL);
+	}
 	dc_print_json(doc);
 }
 
@@ -133,46 +150,85 @@ static void print_human(const struct dc_merge_result *res, int dry_run, int quie
 		       res->npending == 1 ? "" : "s", res->npending == 1 ? "s" : "");
 }
 
+static void print_fleet(const struct dc_primary_result *pr, const char *remote, int quiet)
+{
+	const struct dc_merge_result *res = &pr->merge;
+	size_t i;
+
+	for (i = 0; i < res->nskipped; i++)
+		printf("skipped     %s: %s\n", res->skipped[i].path, res->skipped[i].reason);
+	if (!quiet && res->nconsumed)
+		printf("Took in %zu stream%s\n", res->nconsumed, res->nconsumed == 1 ? "" : "s");
+	if (pr->lost_races)
+		printf("Lost %u race%s to another primary; folded again on its commit\n",
+		       pr->lost_races, pr->lost_races == 1 ? "" : "s");
+	if (pr->pushed)
+		printf("Pushed %.12s to %s\n", pr->remote_tip, remote);
+}
+
 int cmd_merge(int argc, const char **argv)
 {
-	struct dc_merge_opts o = DC_MERGE_OPTS_INIT;
-	struct dc_merge_result res = DC_MERGE_RESULT_INIT;
+	struct dc_primary_opts po;
+	struct dc_primary_result pr;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
 	struct dc_progress progress;
-	int json = 0, quiet = 0, code;
+	int json = 0, quiet = 0, fetch = 0, push = 0, streams = 0, code;
+	struct dc_merge_opts *o = &po.merge;
 	struct dc_option opts[] = {
-		OPT_U64(0, "frame", &o.frame, &o.has_frame, "<n>",
+		OPT_U64(0, "frame", &po.merge.frame, &po.merge.has_frame, "<n>",
 			"merge the deltas of frames <= n (default: every frame)"),
-		OPT_BOOL('n', "dry-run", &o.dry_run, "show what would be merged, write nothing"),
+		OPT_BOOL('n', "dry-run", &po.merge.dry_run, "show what would be merged, write nothing"),
 		OPT_BOOL('q', "quiet", &quiet, "print only the summary line, no progress"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
+		OPT_BOOL(0, "streams", &streams, "take in the local refs/heads/dc/streams/* tips"),
+		OPT_BOOL(0, "fetch", &fetch, "fetch the remote's stream refs and take them in"),
+		OPT_BOOL(0, "push", &push, "then move the remote's branch (compare-and-swap)"),
 		OPT_END(),
 	};
 
+	memset(&po, 0, sizeof(po));
+	memset(&pr, 0, sizeof(pr));
 	argc = dc_parse_options(argc - 1, argv + 1, opts, merge_usage);
-	if (argc) {
-		fprintf(stderr, "error: unexpected argument '%s'\n", argv[1]);
+	if (argc > (fetch ? 1 : 0)) {
+		fprintf(stderr, "error: unexpected argument '%s'\n", argv[fetch ? 2 : 1]);
 		dc_usage_with_options(merge_usage, opts, 1);
 	}
+	if (push && !fetch) {
+		fprintf(stderr, "error: --push needs --fetch\n");
+		dc_usage_with_options(merge_usage, opts, 1);
+	}
+	if (streams && fetch) {
+		fprintf(stderr, "error: --streams and --fetch cannot be used together\n");
+		dc_usage_with_options(merge_usage, opts, 1);
+	}
+	if (fetch)
+		po.remote = argc ? argv[1] : "origin";
+	po.push = push;
 	if ((code = dc_open_repo(&r, json, "merge")))
 		return code;
 	dc_progress_init(&progress, quiet);
-	o.progress = dc_progress_update;
-	o.progress_data = &progress;
-	code = dc_merge(&r, &o, &res, &err);
+	o->progress = dc_progress_update;
+	o->progress_data = &progress;
+	if (fetch || streams)
+		code = dc_primary_merge(&r, &po, &pr, &err);
+	else
+		code = dc_merge(&r, o, &pr.merge, &err);
 	dc_progress_done(&progress);
 	if (code) {
 		code = dc_report_error(&err, json, "merge");
 		goto cleanup;
 	}
-	if (json)
-		print_json(&res, o.dry_run);
-	else
-		print_human(&res, o.dry_run, quiet);
+	if (json) {
+		print_json(&pr, o->dry_run, fetch || streams);
+	} else {
+		print_human(&pr.merge, o->dry_run, quiet);
+		if (fetch || streams)
+			print_fleet(&pr, po.remote, quiet);
+	}
 	code = 0;
 cleanup:
-	dc_merge_result_release(&res);
+	dc_primary_result_release(&pr);
 	dc_err_release(&err);
 	dc_repo_release(&r);
 	return code;

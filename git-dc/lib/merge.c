@@ -201,6 +201,10 @@ void dc_merge_result_release(struct dc_merge_result *res)
 	for (i = 0; i < res->nchanged; i++)
 		free(res->changed[i]);
 	free(res->changed);
+	for (i = 0; i < res->nconsumed; i++)
+		free(res->consumed[i]);
+	free(res->consumed);
+	notes_free(res->skipped, res->nskipped);
 	free(res->refname);
 	free(res->deltas_dir);
 	memset(res, 0, sizeof(*res));
@@ -479,6 +483,32 @@ static int is_hidden(const char *rel)
 {
 	const char *slash = strrchr(rel, '/');
 	return (slash ? slash[1] : rel[0]) == '.';
+}
+
+/* The delta entries of a tree (sorted by rel), under the rules' directory. */
+static int list_deltas(struct dc_tree_entry **e, size_t *n, struct dc_repo *r, const git_tree *t,
+		       const char *dir, struct dc_err *err)
+{
+	git_oid ignored;
+	return dc_repo_list_dir(e, n, &ignored, r, t, dir, err);
+}
+
+static const struct dc_tree_entry *find_entry(const struct dc_tree_entry *e, size_t n,
+					      const char *rel)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(e[mid].rel, rel);
+		if (!c)
+			return &e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 /*
@@ -1039,6 +1069,104 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Take the sources in, one at a time in the order given: each adds its
+ * deltas to the tree built so far, unless it is already in the branch's
+ * history (skipped silently) or one of its delta paths is there with other
+ * bytes (skipped, reported). *union_tree is the resulting tree, *parents
+ * the branch's commit then the sources taken, *added the new delta paths.
+ */
+static int take_sources(git_tree **union_tree, git_oid **parents, size_t *nparents,
+			char ***added, size_t *nadded, struct dc_merge_result *res,
+			struct dc_repo *r, git_commit *head, git_tree *tree,
+			const struct dc_merge_opts *o, struct dc_err *err)
+{
+	struct plan p;
+	git_tree *acc = NULL;
+	struct dc_tree_entry *before = NULL, *after = NULL;
+	size_t nbefore = 0, nafter = 0, i, alloc_s = 0, alloc_a = 0;
+	int ret = -1;
+
+	memset(&p, 0, sizeof(p));
+	if (load_rules(&p, r, tree, err))
+		goto cleanup;
+	*parents = dc_xcalloc(o->nsources + 1, sizeof(**parents));
+	git_oid_cpy(&(*parents)[0], git_commit_id(head));
+	*nparents = 1;
+	if (git_tree_lookup(&acc, r->git, git_tree_id(tree))) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
+		goto cleanup;
+	}
+	for (i = 0; i < o->nsources; i++) {
+		const struct dc_merge_source *src = &o->sources[i];
+		git_commit *c = NULL;
+		git_tree *t = NULL, *next = NULL;
+		char **conflicts = NULL;
+		size_t nconflicts = 0, k;
+		git_oid out;
+		int e;
+
+		if (git_oid_equal(&src->oid, git_commit_id(head)) ||
+		    git_graph_descendant_of(r->git, git_commit_id(head), &src->oid) == 1)
+			continue;	/* already merged */
+		if (git_commit_lookup(&c, r->git, &src->oid) || git_commit_tree(&t, c)) {
+			git_commit_free(c);
+			dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", src->name);
+			goto cleanup;
+		}
+		e = dc_union_deltas(&out, &conflicts, &nconflicts, r, acc,
+				    (const git_tree *const *)&t, 1, p.rules.deltas, err);
+		git_tree_free(t);
+		git_commit_free(c);
+		if (e)
+			goto cleanup;
+		if (nconflicts) {
+			struct dc_buf why = DC_BUF_INIT;
+			dc_buf_addf(&why, "delta '%s' is there with other bytes; deltas are"
+				    " immutable", conflicts[0]);
+			DC_ALLOC_GROW(res->skipped, res->nskipped + 1, alloc_s);
+			memset(&res->skipped[res->nskipped], 0, sizeof(res->skipped[0]));
+			res->skipped[res->nskipped].path = dc_xstrdup(src->name);
+			res->skipped[res->nskipped++].reason = dc_buf_detach(&why, NULL);
+			for (k = 0; k < nconflicts; k++)
+				free(conflicts[k]);
+			free(conflicts);
+			continue;
+		}
+		free(conflicts);
+		if (git_tree_lookup(&next, r->git, &out)) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot read a merged tree");
+			goto cleanup;
+		}
+		git_tree_free(acc);
+		acc = next;
+		git_oid_cpy(&(*parents)[(*nparents)++], &src->oid);
+		DC_ALLOC_GROW(res->consumed, res->nconsumed + 1, alloc_a);
+		res->consumed[res->nconsumed++] = dc_xstrdup(src->name);
+	}
+	/* the delta paths the sources added */
+	if (list_deltas(&before, &nbefore, r, tree, p.rules.deltas, err) ||
+	    list_deltas(&after, &nafter, r, acc, p.rules.deltas, err))
+		goto cleanup;
+	alloc_a = 0;
+	for (i = 0; i < nafter; i++) {
+		if (find_entry(before, nbefore, after[i].rel))
+			continue;
+		DC_ALLOC_GROW(*added, *nadded + 1, alloc_a);
+		(*added)[*nadded] = dc_xmalloc(strlen(p.rules.deltas) + strlen(after[i].rel) + 2);
+		sprintf((*added)[(*nadded)++], "%s/%s", p.rules.deltas, after[i].rel);
+	}
+	*union_tree = acc;
+	acc = NULL;
+	ret = 0;
+cleanup:
+	git_tree_free(acc);
+	dc_tree_entries_free(before, nbefore);
+	dc_tree_entries_free(after, nafter);
+	plan_release(&p);
+	return ret;
+}
+
 int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_result *res,
 	     struct dc_err *err)
 {
@@ -1050,7 +1178,10 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	struct dc_buf *bytes = NULL;
 	size_t nchanges = 0, i;
 	struct dc_buf msg = DC_BUF_INIT;
-	git_oid new_tree_oid, commit_oid;
+	git_oid new_tree_oid, commit_oid, *parents = NULL;
+	git_tree *union_tree = NULL;
+	char **added = NULL;	/* delta paths the sources bring */
+	size_t nparents = 0, nadded = 0;
 	int ret = -1, lock_fd = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -1076,9 +1207,12 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
 		goto cleanup;
 	}
+	if (o->nsources && take_sources(&union_tree, &parents, &nparents, &added, &nadded, res, r,
+					head, tree, o, err))
+		goto cleanup;
 	memset(&in, 0, sizeof(in));
 	in.state_tree = tree;
-	in.delta_tree = tree;
+	in.delta_tree = union_tree ? union_tree : tree;
 	in.state_tip = git_commit_id(head);
 	in.has_frame = o->has_frame;
 	in.frame = o->frame;
@@ -1088,14 +1222,23 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	in.progress_data = o->progress_data;
 	if (project(&po, res, r, &in, err))
 		goto cleanup;
-	if (!po.folded) {
+	if (!po.folded && !nadded && nparents <= 1) {
 		ret = 0;
 		goto cleanup;
 	}
 
-	/* what differs from HEAD */
-	changes = dc_xcalloc(po.n + 1, sizeof(*changes));
-	bytes = dc_xcalloc(po.n + 1, sizeof(*bytes));
+	/* what differs from HEAD: the deltas taken in, then the projection */
+	changes = dc_xcalloc(po.n + nadded + 1, sizeof(*changes));
+	bytes = dc_xcalloc(po.n + nadded + 1, sizeof(*bytes));
+	for (i = 0; i < nadded; i++) {
+		int e2;
+		changes[nchanges].path = added[i];
+		dc_repo_tree_oid(&changes[nchanges].oid, union_tree, added[i]);
+		if (!r->bare && dc_repo_read(&bytes[nchanges], &e2, NULL, r, union_tree, added[i],
+					     err))
+			goto cleanup;
+		nchanges++;
+	}
 	for (i = 0; i < po.n; i++) {
 		git_oid now;
 		int now_exists = dc_repo_tree_oid(&now, tree, po.files[i].path);
@@ -1112,7 +1255,7 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	res->changed = dc_xcalloc(nchanges ? nchanges : 1, sizeof(char *));
 	for (i = 0; i < nchanges; i++)
 		res->changed[i] = dc_xstrdup(changes[i].path);
-	if (!nchanges || o->dry_run) {
+	if ((!nchanges && nparents <= 1) || o->dry_run) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -1143,11 +1286,22 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 	dc_trace_phase("dirty check, tree");
 	dc_crash_point("blobs");
 	dc_buf_addf(&msg, "dc: merge frame %llu\n\n", (unsigned long long)res->frame);
+	if (res->nconsumed) {
+		dc_buf_adds(&msg, "Streams taken in:\n");
+		for (i = 0; i < res->nconsumed; i++)
+			dc_buf_addf(&msg, "  %s\n", res->consumed[i]);
+		dc_buf_addch(&msg, '\n');
+	}
 	if (res->nlate)
 		dc_buf_addf(&msg, "Late deltas folded in order: %zu.\n\n", res->nlate);
 	dc_buf_addf(&msg, "Dc-Frame: %llu\nDc-Deltas: %zu\nDc-Quarantined: %zu\n",
 		    (unsigned long long)res->frame, res->napplied, res->nquarantined);
-	if (dc_repo_commit(&commit_oid, r, &new_tree_oid, git_commit_id(head), 1, msg.buf, err))
+	if (!parents) {
+		parents = dc_xcalloc(1, sizeof(*parents));
+		git_oid_cpy(&parents[0], git_commit_id(head));
+		nparents = 1;
+	}
+	if (dc_repo_commit(&commit_oid, r, &new_tree_oid, parents, nparents, msg.buf, err))
 		goto cleanup;
 	if (git_tree_lookup(&new_tree, r->git, &new_tree_oid)) {
 		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
@@ -1187,6 +1341,11 @@ cleanup:
 	free(changes);
 	proj_out_release(&po);
 	dc_buf_release(&msg);
+	for (i = 0; i < nadded; i++)
+		free(added[i]);
+	free(added);
+	free(parents);
+	git_tree_free(union_tree);
 	git_tree_free(tree);
 	git_tree_free(new_tree);
 	git_commit_free(head);
@@ -1240,32 +1399,6 @@ void dc_check_result_release(struct dc_check_result *res)
 	" 'git checkout HEAD -- <file>'"
 #define HINT_DELTA "committed deltas are immutable: write a new delta for a later" \
 	" frame with 'git dc delta' (only 'git dc archive' removes deltas)"
-
-/* The delta entries of a tree (sorted by rel), under the rules' directory. */
-static int list_deltas(struct dc_tree_entry **e, size_t *n, struct dc_repo *r, const git_tree *t,
-		       const char *dir, struct dc_err *err)
-{
-	git_oid ignored;
-	return dc_repo_list_dir(e, n, &ignored, r, t, dir, err);
-}
-
-static const struct dc_tree_entry *find_entry(const struct dc_tree_entry *e, size_t n,
-					      const char *rel)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(e[mid].rel, rel);
-		if (!c)
-			return &e[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
 
 /* Does a canonical file of the tree parse? Problems for those that don't. */
 static int check_parses(struct dc_check_result *res, struct dc_repo *r, const git_tree *t,

@@ -31,6 +31,12 @@
 #include "rules.h"
 #include "delta.h"
 
+/* A commit whose deltas join the merge (a worker's stream tip). */
+struct dc_merge_source {
+	const char *name;	/* for messages: "refs/remotes/origin/dc/streams/s1" */
+	git_oid oid;
+};
+
 struct dc_merge_opts {
 	uint64_t frame;		/* with has_frame: merge deltas of frames <= frame */
 	int has_frame;
@@ -39,9 +45,18 @@ struct dc_merge_opts {
 	/* called as work advances ("Reading deltas", "Folding deltas"); may be NULL */
 	void (*progress)(void *data, const char *title, size_t done, size_t total);
 	void *progress_data;
+	/*
+	 * Stream tips to take in: their deltas (every frame: later ones wait
+	 * in the tree) are added to the branch's, and the merge commit has
+	 * them as parents after the branch. A tip the branch already contains
+	 * is skipped; one holding a delta path the branch has with other bytes
+	 * is skipped and reported (deltas are immutable).
+	 */
+	const struct dc_merge_source *sources;
+	size_t nsources;
 };
 
-#define DC_MERGE_OPTS_INIT { 0, 0, 0, 0, NULL, NULL }
+#define DC_MERGE_OPTS_INIT { 0, 0, 0, 0, NULL, NULL, NULL, 0 }
 
 struct dc_merge_note {
 	char *path;
@@ -94,6 +109,10 @@ struct dc_merge_result {
 	size_t folded;		/* deltas folded */
 	char **changed;		/* files written by the commit */
 	size_t nchanged;
+	char **consumed;	/* source names taken in (parents of the commit) */
+	size_t nconsumed;
+	struct dc_merge_note *skipped;	/* sources left out: path = name, reason */
+	size_t nskipped;
 	int committed;
 	char commit[41];
 };
@@ -109,8 +128,6 @@ void dc_merge_result_release(struct dc_merge_result *res);
  * command that writes canonical files before it reads the work tree.
  */
 int dc_merge_recover(struct dc_repo *r, struct dc_err *err);
-
-#endif
 
 /* ---- checking a commit (PROTOCOL section 9) ---------------------------- */
 
@@ -213,3 +230,5 @@ struct dc_history {
 int dc_history_load(struct dc_history *h, struct dc_repo *r, const git_oid *commit,
 		    struct dc_err *err);
 void dc_history_release(struct dc_history *h);
+
+#endif
