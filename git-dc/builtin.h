@@ -13,12 +13,22 @@
 
 #define DC_JSON_VERSION 1
 
+int cmd_blame(int argc, const char **argv);
 int cmd_check(int argc, const char **argv);
 int cmd_delta(int argc, const char **argv);
+int cmd_diff(int argc, const char **argv);
+int cmd_doctor(int argc, const char **argv);
 int cmd_init(int argc, const char **argv);
+int cmd_log(int argc, const char **argv);
 int cmd_merge(int argc, const char **argv);
+int cmd_push(int argc, const char **argv);
+int cmd_replay(int argc, const char **argv);
 int cmd_status(int argc, const char **argv);
+int cmd_sync(int argc, const char **argv);
+int cmd_uninstall(int argc, const char **argv);
+int cmd_verify(int argc, const char **argv);
 int cmd_version(int argc, const char **argv);
+int cmd_worktree(int argc, const char **argv);
 
 /*
  * Report an engine error: "error: <msg>" and "hint: <line>" on stderr and,

@@ -65,7 +65,7 @@ static int add_range(git_oid **ids, size_t *n, size_t *alloc, struct dc_repo *r,
 		     const char *spec, struct dc_err *err)
 {
 	git_revwalk *w = NULL;
-	git_object *obj = NULL;
+	git_object *obj = NULL, *commit = NULL;
 	git_oid id;
 	int ret = -1;
 
@@ -74,10 +74,15 @@ static int add_range(git_oid **ids, size_t *n, size_t *alloc, struct dc_repo *r,
 			dc_err_set(err, DC_ERR_USAGE, "unknown revision '%s'", spec);
 			return -1;
 		}
-		git_object_peel((git_object **)&obj, obj, GIT_OBJECT_COMMIT);
-		DC_ALLOC_GROW(*ids, *n + 1, *alloc);
-		git_oid_cpy(&(*ids)[(*n)++], git_object_id(obj));
+		if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT)) {
+			git_object_free(obj);
+			dc_err_set(err, DC_ERR_USAGE, "'%s' is not a commit", spec);
+			return -1;
+		}
 		git_object_free(obj);
+		DC_ALLOC_GROW(*ids, *n + 1, *alloc);
+		git_oid_cpy(&(*ids)[(*n)++], git_object_id(commit));
+		git_object_free(commit);
 		return 0;
 	}
 	/* <old>..<new>: what a push of <new> over <old> brings, oldest first;

@@ -23,12 +23,22 @@ struct cmd_struct {
 };
 
 static const struct cmd_struct commands[] = {
+	{ "blame", cmd_blame, "show which delta wrote a value of a canonical file" },
 	{ "check", cmd_check, "check commits (or the index) against the protocol's rules" },
 	{ "delta", cmd_delta, "commit one delta of this worker's stream" },
+	{ "diff", cmd_diff, "show what changed between two frames, and which delta did it" },
+	{ "doctor", cmd_doctor, "find what would silently break the protocol here" },
 	{ "init", cmd_init, "make this repository a dc repository (the genesis commit)" },
+	{ "log", cmd_log, "list the deltas in protocol order, and the quarantined ones" },
 	{ "merge", cmd_merge, "fold new deltas into the canonical files, one commit" },
+	{ "push", cmd_push, "push this worker's deltas to its own ref (or a shared branch)" },
+	{ "replay", cmd_replay, "rebuild the canonical files of a frame from genesis" },
 	{ "status", cmd_status, "show the merged frame, pending and quarantined deltas" },
+	{ "sync", cmd_sync, "bring this worktree up to date, never autostashing" },
+	{ "uninstall", cmd_uninstall, "remove git-dc's hooks and settings, putting back what was there" },
+	{ "verify", cmd_verify, "check that every commit's state is the replay of the log" },
 	{ "version", cmd_version, "print the version of git-dc and its libraries" },
+	{ "worktree", cmd_worktree, "add, remove or prune a worker worktree of one stream" },
 };
 
 static const char *const git_dc_usage[] = {

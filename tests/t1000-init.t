@@ -37,6 +37,7 @@ cat >rappterbook.attributes <<\EOF
 # git-dc: begin (written by 'git dc init'; edit the rules instead)
 /.dc/head.json merge=dc
 /state/agents.json merge=dc
+/state/book_catalog.json merge=dc
 /state/channels.json merge=dc
 /state/observations.json merge=dc
 /state/posted_log.json merge=dc
@@ -243,7 +244,7 @@ test_expect_success 'init --preset rappterbook writes its rules in the canonical
 	jq --indent 2 . rules >relaid &&
 	test_cmp relaid rules &&
 	jq -r ".sections | keys_unsorted | join(\" \")" rules >actual &&
-	echo "posts_created comments_added reactions_added votes observations profile_updates stream_type agents_activated discussions_engaged soul_files_updated" >expect &&
+	echo "posts_created comments_added reactions_added votes observations profile_updates books stream_type agents_activated discussions_engaged soul_files_updated" >expect &&
 	test_cmp expect actual &&
 	jq -c ".utc" rules >actual &&
 	echo "[\"utc\",\"completed_at\",\"_meta.timestamp\"]" >expect &&
@@ -389,7 +390,7 @@ echo "'.dc/rules.json': rules: unknown member 'oops'" >bad.expect
 bad_rules 'an unknown top-level member' \
 	'{"version": 1, "sections": {"events": {"op": "append", "file": "state/ev.json"}}, "oops": 2}'
 
-echo "'.dc/rules.json': rules: sections.events.op: unknown op 'frob' (expected append, add, upsert, set, ignore)" >bad.expect
+echo "'.dc/rules.json': rules: sections.events.op: unknown op 'frob' (expected append, add, upsert, set, collect, ignore)" >bad.expect
 bad_rules 'an unknown op' \
 	'{"version": 1, "sections": {"events": {"op": "frob", "file": "state/ev.json"}}}'
 

@@ -1048,7 +1048,7 @@ test_expect_success 'setup: bad deltas of every kind next to good ones' '
 		>$D/.gitkeep &&
 		git add $D &&
 		test_tick &&
-		git commit -q -m "good and bad deltas"
+		git commit -q --no-verify -m "good and bad deltas"
 	)
 '
 
@@ -1420,7 +1420,7 @@ test_expect_success 'an applied delta that was deleted stops the merge (exit 1)'
 		cd ref &&
 		git rm -q $D/frame-1-a.json &&
 		test_tick &&
-		git commit -q -m "drop an applied delta" &&
+		git commit -q --no-verify -m "drop an applied delta" &&
 		dc_snapshot deleted &&
 		test_expect_code 1 git dc merge >../out 2>../err &&
 		cat >../expect <<-EOF &&

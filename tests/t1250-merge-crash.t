@@ -72,6 +72,21 @@ test_expect_success 'killed after the branch moved: the work tree already matche
 	)
 '
 
+test_expect_success 'git dc delta killed after its commit: the re-run repairs work tree and index' '
+	rm -rf crash-delta &&
+	git clone -q base crash-delta &&
+	(
+		cd crash-delta &&
+		echo "{\"events\": [{\"n\": 9}]}" >../in.json &&
+		test_expect_code 137 env DC_CRASH_AT=worktree \
+			git dc delta --frame 3 --stream s9 --utc 2026-03-28T03:03:00Z ../in.json &&
+		git dc delta --frame 3 --stream s9 --utc 2026-03-28T03:03:00Z ../in.json >../out &&
+		grep "^Already committed: state/stream_deltas/frame-3-s9.json" ../out &&
+		git status --porcelain >../status-delta &&
+		test_must_be_empty ../status-delta
+	)
+'
+
 test_expect_success 'a merge refuses while another holds the lock, and changes nothing' '
 	rm -rf locked &&
 	git clone -q base locked &&

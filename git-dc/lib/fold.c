@@ -219,20 +219,22 @@ static const struct dc_json *key_member(const struct dc_section *s, const struct
 	return dc_json_get(ev, name);
 }
 
-static void missing_key_reason(struct dc_buf *why, const struct dc_section *s, const char *name)
+/* `what`: "key member" (or "group member" for a collect's group) */
+static void missing_key_reason(struct dc_buf *why, const struct dc_section *s, const char *name,
+			       const char *what)
 {
 	size_t i, k;
 
 	for (i = 0; i < s->nnormalize; i++) {
 		if (strcmp(s->normalize[i].name, name))
 			continue;
-		dc_buf_addf(why, "key member '%s' is missing (none of ", name);
+		dc_buf_addf(why, "%s '%s' is missing (none of ", what, name);
 		for (k = 0; k < s->normalize[i].nalts; k++)
 			dc_buf_addf(why, "%s'%s'", k ? ", " : "", s->normalize[i].alts[k]);
 		dc_buf_adds(why, " is present)");
 		return;
 	}
-	dc_buf_addf(why, "key member '%s' is missing", name);
+	dc_buf_addf(why, "%s '%s' is missing", what, name);
 }
 
 /*
@@ -261,7 +263,7 @@ static int element_key(struct dc_buf *out, const struct dc_section *s, const str
 		const struct dc_json *v = key_member(s, ev, s->key[i], &used);
 		if (!v) {
 			if (why)
-				missing_key_reason(why, s, s->key[i]);
+				missing_key_reason(why, s, s->key[i], "key member");
 			return -1;
 		}
 		dc_json_keystr(out, v);
@@ -471,6 +473,358 @@ static int apply_set(struct dc_state *st, const struct dc_section *s, const stru
 	return 1;
 }
 
+/* ---- collect ---------------------------------------------------------- */
+
+/*
+ * A collect (dc-protocol(7) COLLECT) turns the events that match its
+ * patterns into items: the event plus its captures. Items gather in groups
+ * {<group_by>: value, <items>: [...]}, one item per key, in key order, in
+ * the array at file/at; a group holding `target` items moves, whole, to the
+ * end of the array at publish. Items of a published group keep arriving
+ * there: an item is never dropped because its group is complete.
+ */
+
+#define NOT_AN_ITEM (-3)	/* the event does not match: nothing to count */
+
+/* The array of published groups; like target() otherwise. */
+static int publish_target(struct dc_state *st, const struct dc_section *s, int create,
+			  struct dc_json **out, struct dc_state_file **file, struct dc_err *err)
+{
+	struct dc_state_file *f = dc_state_file(st, s->publish_file, err);
+	struct dc_json *c;
+
+	*out = NULL;
+	if (!f)
+		return -1;
+	*file = f;
+	if (!f->doc) {
+		if (!create)
+			return 0;
+		f->doc = dc_json_new(*s->publish_at ? DC_JSON_OBJECT : DC_JSON_ARRAY);
+	}
+	c = dc_json_pointer(f->doc, s->publish_at, create, DC_JSON_ARRAY, NULL);
+	if (!c) {
+		if (!create)
+			return 0;
+		return dc_err_set(err, DC_ERR_REFUSED,
+				  "canonical file '%s': cannot create %s for the groups section '%s'"
+				  " publishes: a value on its path is not an object",
+				  s->publish_file, show_at(s->publish_at), s->name);
+	}
+	if (c->type != DC_JSON_ARRAY)
+		return dc_err_set(err, DC_ERR_REFUSED,
+				  "canonical file '%s': %s is %s, section '%s' (collect) publishes"
+				  " into an array", s->publish_file, show_at(s->publish_at),
+				  dc_json_describe(c), s->name);
+	*out = c;
+	return 0;
+}
+
+/* A capture of ASCII digits is a number (leading zeros dropped), any other
+ * a string. */
+static struct dc_json *capture_value(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return dc_json_new_string(p, len);
+	while (len > 1 && *p == '0')
+		p++, len--;
+	return dc_json_new_number(p, len);
+}
+
+/*
+ * Match `str` against the pattern `m`: literals match exactly; a capture
+ * takes at least one byte, up to the first occurrence of the literal that
+ * follows it (up to the end of the text when that literal ends the
+ * pattern, or when the capture does). On a match the captures are set on
+ * `item` and 1 is returned; 0 leaves `item` alone.
+ */
+static int match_pattern(const struct dc_match *m, const char *str, size_t len,
+			 struct dc_json *item)
+{
+	size_t *start = dc_xcalloc(m->nparts, sizeof(*start));
+	size_t *end = dc_xcalloc(m->nparts, sizeof(*end));
+	size_t i, pos = 0;
+	int ret = 0;
+
+	for (i = 0; i < m->nparts; i++) {
+		const struct dc_match_part *p = &m->parts[i], *lit;
+		const char *found;
+
+		if (!p->capture) {
+			if (len - pos < p->len || memcmp(str + pos, p->text, p->len))
+				goto cleanup;
+			pos += p->len;
+			continue;
+		}
+		start[i] = pos;
+		if (i + 1 == m->nparts) {
+			end[i] = len;
+		} else if (lit = &m->parts[i + 1], i + 2 == m->nparts) {
+			if (len - pos < lit->len + 1 ||
+			    memcmp(str + len - lit->len, lit->text, lit->len))
+				goto cleanup;
+			end[i] = len - lit->len;
+		} else {
+			if (len - pos < lit->len + 1)
+				goto cleanup;
+			found = memmem(str + pos + 1, len - pos - 1, lit->text, lit->len);
+			if (!found)
+				goto cleanup;
+			end[i] = (size_t)(found - str);
+		}
+		if (end[i] <= pos)
+			goto cleanup;
+		pos = end[i];
+	}
+	if (pos != len)
+		goto cleanup;
+	for (i = 0; i < m->nparts; i++)
+		if (m->parts[i].capture)
+			dc_json_set(item, m->parts[i].text, m->parts[i].len,
+				    capture_value(str + start[i], end[i] - start[i]));
+	ret = 1;
+cleanup:
+	free(start);
+	free(end);
+	return ret;
+}
+
+/* Position of the group whose `group_by` member equals `g` in `arr`, or -1. */
+static long find_group(const struct dc_section *s, const struct dc_json *arr,
+		       const struct dc_json *g)
+{
+	size_t i;
+
+	for (i = 0; arr && i < arr->u.arr.n; i++) {
+		const struct dc_json *e = arr->u.arr.v[i];
+		const struct dc_json *v = e->type == DC_JSON_OBJECT ? dc_json_get(e, s->group_by) : NULL;
+
+		if (v && dc_json_equal(v, g))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* The order of items in a group: integer keys by value, first; other keys
+ * by their comparison key, bytewise. */
+static int key_cmp(const struct dc_json *a, const struct dc_json *b)
+{
+	struct dc_buf ka = DC_BUF_INIT, kb = DC_BUF_INIT;
+	int64_t ia, ib;
+	int inta = dc_json_get_int(a, &ia), intb = dc_json_get_int(b, &ib), c;
+	size_t n;
+
+	if (inta && intb)
+		return ia < ib ? -1 : ia > ib;
+	if (inta != intb)
+		return inta ? -1 : 1;
+	dc_json_keystr(&ka, a);
+	dc_json_keystr(&kb, b);
+	n = ka.len < kb.len ? ka.len : kb.len;
+	c = memcmp(ka.buf, kb.buf, n);
+	if (!c)
+		c = ka.len < kb.len ? -1 : ka.len > kb.len;
+	dc_buf_release(&ka);
+	dc_buf_release(&kb);
+	return c;
+}
+
+/*
+ * Put `item` (consumed), whose key is `key`, into the items of a group:
+ * an item with an equal key is replaced (last write wins), a new one goes
+ * before the first item with a greater key. 1 if the items changed.
+ */
+static int group_put(const struct dc_section *s, struct dc_json *items, struct dc_json *item,
+		     const struct dc_json *key)
+{
+	struct dc_json **v;
+	size_t i, at = items->u.arr.n;
+	const char *used;
+
+	for (i = 0; i < items->u.arr.n; i++) {
+		const struct dc_json *it = items->u.arr.v[i];
+		const struct dc_json *k = it->type == DC_JSON_OBJECT ?
+			key_member(s, it, s->key[0], &used) : NULL;
+
+		if (!k)
+			continue;
+		if (dc_json_equal(k, key)) {
+			if (dc_json_equal(it, item)) {
+				dc_json_free(item);
+				return 0;
+			}
+			dc_json_free(items->u.arr.v[i]);
+			items->u.arr.v[i] = item;
+			return 1;
+		}
+		if (at == items->u.arr.n && key_cmp(key, k) < 0)
+			at = i;
+	}
+	dc_json_push(items, item);
+	v = items->u.arr.v;
+	memmove(&v[at + 1], &v[at], (items->u.arr.n - 1 - at) * sizeof(*v));
+	v[at] = item;
+	return 1;
+}
+
+/* The items array of a group; created when the group has none. */
+static struct dc_json *group_items(const struct dc_section *s, struct dc_state_file *f,
+				   struct dc_json *group, struct dc_err *err)
+{
+	struct dc_json *items = dc_json_get(group, s->collect_items);
+
+	if (!items) {
+		items = dc_json_new(DC_JSON_ARRAY);
+		dc_json_set(group, s->collect_items, strlen(s->collect_items), items);
+	}
+	if (items->type != DC_JSON_ARRAY) {
+		dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s': the '%s' of a group of"
+			   " section '%s' is %s, expected an array", f->path, s->collect_items,
+			   s->name, dc_json_describe(items));
+		return NULL;
+	}
+	return items;
+}
+
+/* 1: changed, 0: already there, -1: error, -2: quarantined (why filled),
+ * NOT_AN_ITEM: the event does not match the patterns */
+static int apply_collect(struct dc_state *st, const struct dc_section *s, const struct dc_json *ev,
+			 struct dc_buf *why, struct dc_err *err)
+{
+	struct dc_fold_target *t = &st->targets[s - st->rules->sections];
+	struct dc_json *item, *prog, *pub = NULL, *group, *items;
+	struct dc_state_file *pubf = NULL;
+	const struct dc_json *g, *k;
+	const char *used;
+	long gi;
+	size_t i;
+	int ret = -1, r;
+
+	if (ev->type != DC_JSON_OBJECT)
+		return NOT_AN_ITEM;
+	item = dc_json_clone(ev);
+	for (i = 0; i < s->nmatch; i++) {
+		const struct dc_json *v = dc_json_get(ev, s->match[i].member);
+
+		if (!v || v->type != DC_JSON_STRING ||
+		    !match_pattern(&s->match[i], v->u.str.s, v->u.str.len, item)) {
+			ret = NOT_AN_ITEM;
+			goto cleanup;
+		}
+	}
+	if (!(g = key_member(s, item, s->group_by, &used))) {
+		missing_key_reason(why, s, s->group_by, "group member");
+		ret = -2;
+		goto cleanup;
+	}
+	if (!(k = key_member(s, item, s->key[0], &used))) {
+		missing_key_reason(why, s, s->key[0], "key member");
+		ret = -2;
+		goto cleanup;
+	}
+	if (target(st, s, 0, &prog, err) || publish_target(st, s, 0, &pub, &pubf, err))
+		goto cleanup;
+
+	if ((gi = find_group(s, pub, g)) >= 0) {
+		/* a published group: its items still arrive, in place */
+		if (!(items = group_items(s, pubf, pub->u.arr.v[gi], err)))
+			goto cleanup;
+		r = group_put(s, items, item, k);
+		item = NULL;
+		if (r)
+			pubf->changed = 1;
+		ret = r;
+		goto cleanup;
+	}
+	if ((gi = find_group(s, prog, g)) >= 0) {
+		group = prog->u.arr.v[gi];
+		if (!(items = group_items(s, t->file, group, err)))
+			goto cleanup;
+		r = group_put(s, items, item, k);
+		item = NULL;
+		if (!r) {
+			ret = 0;
+			goto cleanup;
+		}
+		t->file->changed = 1;
+		if (items->u.arr.n >= s->collect_target) {
+			group = dc_json_clone(group);
+			dc_json_array_remove(prog, (size_t)gi);
+			if (publish_target(st, s, 1, &pub, &pubf, err)) {
+				dc_json_free(group);
+				goto cleanup;
+			}
+			dc_json_push(pub, group);
+			pubf->changed = 1;
+		}
+		ret = 1;
+		goto cleanup;
+	}
+
+	/* a new group */
+	if (s->collect_target <= 1 ? publish_target(st, s, 1, &pub, &pubf, err) :
+	    target(st, s, 1, &prog, err))
+		goto cleanup;
+	group = dc_json_new(DC_JSON_OBJECT);
+	dc_json_set(group, s->group_by, strlen(s->group_by), dc_json_clone(g));
+	items = dc_json_new(DC_JSON_ARRAY);
+	dc_json_push(items, item);
+	item = NULL;
+	dc_json_set(group, s->collect_items, strlen(s->collect_items), items);
+	if (s->collect_target <= 1) {
+		dc_json_push(pub, group);
+		pubf->changed = 1;
+	} else {
+		dc_json_push(prog, group);
+		t->file->changed = 1;
+	}
+	ret = 1;
+cleanup:
+	dc_json_free(item);
+	return ret;
+}
+
+/* Count event `i` of section `s` of delta `d`, which gave `r`. */
+static void note_event(struct dc_state *st, const struct dc_delta *d, const struct dc_section *s,
+		       size_t i, int r, struct dc_buf *why)
+{
+	size_t si = s - st->rules->sections;
+
+	if (st->replaying || r == NOT_AN_ITEM)
+		return;
+	if (r == -2)
+		quarantine_event(st, d, s, i, why);
+	else if (r == 1)
+		st->stats.applied[si]++;
+	else
+		st->stats.present[si]++;
+}
+
+/* Hand event `i` of section `from`, which that section accepted, to every
+ * collect that reads `from`. */
+static int collect_from(struct dc_state *st, const struct dc_delta *d,
+			const struct dc_section *from, const struct dc_json *ev, size_t i,
+			struct dc_buf *why, struct dc_err *err)
+{
+	size_t k;
+
+	for (k = 0; k < st->rules->nsections; k++) {
+		const struct dc_section *c = &st->rules->sections[k];
+		int r;
+
+		if (c->op != DC_OP_COLLECT || !c->collect_from || strcmp(c->collect_from, from->name))
+			continue;
+		dc_buf_reset(why);
+		if ((r = apply_collect(st, c, ev, why, err)) == -1)
+			return -1;
+		note_event(st, d, c, i, r, why);
+	}
+	return 0;
+}
+
 int dc_fold_apply(struct dc_state *st, const struct dc_delta *d, struct dc_err *err)
 {
 	struct dc_buf key = DC_BUF_INIT, why = DC_BUF_INIT;
@@ -487,6 +841,9 @@ int dc_fold_apply(struct dc_state *st, const struct dc_delta *d, struct dc_err *
 		size_t n, si;
 
 		if (!s || s->op == DC_OP_IGNORE || strlen(mem->key) != mem->keylen)
+			continue;
+		/* a collect reading another section's events has none of its own */
+		if (s->op == DC_OP_COLLECT && s->collect_from)
 			continue;
 		if (dc_delta_events(d, s->name, &events, &n))
 			continue;
@@ -508,6 +865,9 @@ int dc_fold_apply(struct dc_state *st, const struct dc_delta *d, struct dc_err *
 			case DC_OP_SET:
 				r = apply_set(st, s, events[i], &why, err);
 				break;
+			case DC_OP_COLLECT:
+				r = apply_collect(st, s, events[i], &why, err);
+				break;
 			default:
 				r = dc_err_set(err, DC_ERR_FATAL, "rules: section '%s': op '%s' cannot"
 					       " be folded", s->name, dc_op_name(s->op));
@@ -516,16 +876,15 @@ int dc_fold_apply(struct dc_state *st, const struct dc_delta *d, struct dc_err *
 				dc_err_prefix(err, "delta '%s'", d->path);
 				goto cleanup;
 			}
-			if (r == 1)
+			/* a collect marks the files it changed itself */
+			if (r == 1 && s->op != DC_OP_COLLECT)
 				st->targets[si].file->changed = 1;
-			if (st->replaying)
-				continue;
-			if (r == -2)
-				quarantine_event(st, d, s, i, &why);
-			else if (r == 1)
-				st->stats.applied[si]++;
-			else
-				st->stats.present[si]++;
+			note_event(st, d, s, i, r, &why);
+			if (r >= 0 && s->op != DC_OP_COLLECT &&
+			    collect_from(st, d, s, events[i], i, &why, err)) {
+				dc_err_prefix(err, "delta '%s'", d->path);
+				goto cleanup;
+			}
 		}
 	}
 	ret = 0;
@@ -780,8 +1139,15 @@ int dc_fold_finish(struct dc_state *st, struct dc_err *err)
 		if (!s)
 			return dc_err_set(err, DC_ERR_FATAL, "rules: derived count of unknown"
 					  " section '%s'", dv->of);
-		if (target(st, s, 0, &of, err))
+		/* the count of a collect is the count of its published groups */
+		if (s->op == DC_OP_COLLECT) {
+			struct dc_state_file *pf;
+
+			if (publish_target(st, s, 0, &of, &pf, err))
+				return -1;
+		} else if (target(st, s, 0, &of, err)) {
 			return -1;
+		}
 		if (!(f = dc_state_file(st, dv->file, err)))
 			return -1;
 		if (dv->group_by) {

@@ -615,7 +615,10 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 	if (dc_repo_read(&buf, &exists, &have, r, tree, res->path, err))
 		goto cleanup;
 	if (exists && git_oid_equal(&have, &want)) {
-		ret = 0;	/* the identical delta is already committed */
+		/* the identical delta is already committed; a run killed after the
+		 * branch moved may have left the work tree or index behind */
+		const char *p1[1] = { res->path };
+		ret = dc_repo_bring_worktree(r, NULL, tree, p1, NULL, 1, 0, err);
 		goto cleanup;
 	}
 	if (exists) {

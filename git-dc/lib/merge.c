@@ -655,9 +655,10 @@ static size_t drop_copies(struct dc_delta **fold, size_t n, const struct plan *p
 
 /* ---- running ---------------------------------------------------------- */
 
-static void head_write(struct dc_buf *out, const struct plan *p, uint64_t frame,
-		       const git_oid *genesis, uint64_t applied, const struct dc_delta *last,
-		       struct dc_delta **quarantined, size_t nq, struct dc_json *derived)
+void dc_head_write(struct dc_buf *out, uint64_t frame, const git_oid *genesis,
+		   const git_oid *rules, const git_oid *deltas_tree, const struct dc_delta *last,
+		   uint64_t applied, const struct dc_delta *const *quarantined, size_t nq,
+		   struct dc_json *derived)
 {
 	struct dc_json *o = dc_json_new(DC_JSON_OBJECT), *qa, *l;
 	char oid[GIT_OID_HEXSZ + 1];
@@ -667,9 +668,9 @@ static void head_write(struct dc_buf *out, const struct plan *p, uint64_t frame,
 	obj_put(o, "version", dc_json_new_int(1));
 	obj_put(o, "frame", dc_json_new_int((int64_t)frame));
 	obj_put(o, "genesis", str_node(git_oid_tostr(oid, sizeof(oid), genesis)));
-	obj_put(o, "rules", str_node(git_oid_tostr(oid, sizeof(oid), &p->rules_oid)));
-	obj_put(o, "deltas_tree", git_oid_is_zero(&p->deltas_tree) ? dc_json_new(DC_JSON_NULL) :
-		str_node(git_oid_tostr(oid, sizeof(oid), &p->deltas_tree)));
+	obj_put(o, "rules", str_node(git_oid_tostr(oid, sizeof(oid), rules)));
+	obj_put(o, "deltas_tree", git_oid_is_zero(deltas_tree) ? dc_json_new(DC_JSON_NULL) :
+		str_node(git_oid_tostr(oid, sizeof(oid), deltas_tree)));
 	if (last) {
 		l = dc_json_new(DC_JSON_OBJECT);
 		obj_put(l, "frame", dc_json_new_int((int64_t)last->frame));
@@ -1042,8 +1043,9 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	{
 		git_oid want;
 		dc_buf_reset(&buf);
-		head_write(&buf, &p, frame, &genesis, applied_total, last, quar, nquar,
-			   dc_fold_undo_json(&st));
+		dc_head_write(&buf, frame, &genesis, &p.rules_oid, &p.deltas_tree, last,
+			      applied_total, (const struct dc_delta *const *)quar, nquar,
+			      dc_fold_undo_json(&st));
 		if (in->write_blobs ? dc_repo_write_blob(&want, r, buf.buf, buf.len, err) != 0 :
 		    git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB) != 0) {
 			if (!in->write_blobs)
@@ -1763,7 +1765,15 @@ int dc_project_onto(git_oid *out, struct dc_merge_result *res, struct dc_repo *r
 		return -1;
 	if (!po.folded)
 		git_oid_cpy(out, git_tree_id(delta_tree));
-	ret = po.folded ? dc_repo_tree_update(out, r, delta_tree, po.files, po.n, err) : 0;
+	{
+		/* a file the projection leaves absent may be absent already */
+		size_t i, k = 0;
+		for (i = 0; i < po.n; i++)
+			if (!po.files[i].remove ||
+			    dc_repo_tree_oid(&(git_oid){{0}}, delta_tree, po.files[i].path))
+				po.files[k++] = po.files[i];
+		ret = po.folded ? dc_repo_tree_update(out, r, delta_tree, po.files, k, err) : 0;
+	}
 	proj_out_release(&po);
 	return ret;
 }

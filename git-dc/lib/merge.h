@@ -129,6 +129,16 @@ void dc_merge_result_release(struct dc_merge_result *res);
  */
 int dc_merge_recover(struct dc_repo *r, struct dc_err *err);
 
+/*
+ * The bytes of .dc/head.json for a state (see above): `last` may be NULL,
+ * `quarantined` sorted by path, `derived` (taken) the count record from
+ * dc_fold_undo_json(). Verify compares these bytes with commits.
+ */
+void dc_head_write(struct dc_buf *out, uint64_t frame, const git_oid *genesis,
+		   const git_oid *rules, const git_oid *deltas_tree, const struct dc_delta *last,
+		   uint64_t applied, const struct dc_delta *const *quarantined, size_t nq,
+		   struct dc_json *derived);
+
 /* ---- checking a commit (PROTOCOL section 9) ---------------------------- */
 
 struct dc_check_problem {

@@ -1,6 +1,7 @@
 #include "repo.h"
 #include "trace.h"
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -65,6 +66,56 @@ cleanup:
 	return ret;
 }
 
+/*
+ * What git hands a hook that a repository opened by path does not see: the
+ * index being committed (`git commit -a` and `git commit <paths>` commit a
+ * temporary index named by GIT_INDEX_FILE), and the objects a push brings
+ * (pre-receive runs before they leave git's quarantine directory, named
+ * by GIT_OBJECT_DIRECTORY, with the real object store in
+ * GIT_ALTERNATE_OBJECT_DIRECTORIES).
+ */
+static int hook_environment(struct dc_repo *r, struct dc_err *err)
+{
+	const char *index_file = getenv("GIT_INDEX_FILE");
+	const char *objdir = getenv("GIT_OBJECT_DIRECTORY");
+	const char *alt = getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES"), *p, *end;
+	git_index *idx = NULL;
+	git_odb *odb = NULL;
+	char *one = NULL;
+	int ret = -1;
+
+	if (index_file && *index_file && !git_repository_is_bare(r->git)) {
+		if (git_index_open(&idx, index_file) || git_repository_set_index(r->git, idx)) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot open the index '%s'", index_file);
+			goto cleanup;
+		}
+	}
+	if ((objdir && *objdir) || (alt && *alt)) {
+		if (git_repository_odb(&odb, r->git) ||
+		    (objdir && *objdir && git_odb_add_disk_alternate(odb, objdir))) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot open the object directory '%s'",
+				   objdir ? objdir : "");
+			goto cleanup;
+		}
+		for (p = alt; p && *p; p = end ? end + 1 : NULL) {
+			end = strchr(p, ':');
+			free(one);
+			one = end ? dc_xmemdupz(p, (size_t)(end - p)) : dc_xstrdup(p);
+			if (*one && git_odb_add_disk_alternate(odb, one)) {
+				dc_git_err(err, DC_ERR_FATAL, "cannot open the object directory '%s'",
+					   one);
+				goto cleanup;
+			}
+		}
+	}
+	ret = 0;
+cleanup:
+	free(one);
+	git_odb_free(odb);
+	git_index_free(idx);
+	return ret;
+}
+
 int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 {
 	const char *gd = getenv("GIT_DIR"), *wt = getenv("GIT_WORK_TREE");
@@ -94,7 +145,7 @@ int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 	r->bare = git_repository_is_bare(r->git);
 	r->workdir = r->bare ? NULL : git_repository_workdir(r->git);
 	r->gitdir = git_repository_path(r->git);
-	return fast_loose_objects(r, err);
+	return fast_loose_objects(r, err) || hook_environment(r, err) ? -1 : 0;
 }
 
 void dc_repo_release(struct dc_repo *r)

@@ -290,6 +290,12 @@ enum {
 	M_SEGMENT = 1 << 5,
 	M_FIELD = 1 << 6,
 	M_VALUE = 1 << 7,
+	M_FROM = 1 << 8,
+	M_MATCH = 1 << 9,
+	M_GROUP_BY = 1 << 10,
+	M_TARGET = 1 << 11,
+	M_ITEMS = 1 << 12,
+	M_PUBLISH = 1 << 13,
 };
 
 static const struct member_name {
@@ -304,6 +310,12 @@ static const struct member_name {
 	{ "segment", M_SEGMENT },
 	{ "field", M_FIELD },
 	{ "value", M_VALUE },
+	{ "from", M_FROM },
+	{ "match", M_MATCH },
+	{ "group_by", M_GROUP_BY },
+	{ "target", M_TARGET },
+	{ "items", M_ITEMS },
+	{ "publish", M_PUBLISH },
 };
 
 static const struct section_op {
@@ -317,6 +329,9 @@ static const struct section_op {
 	  M_FILE | M_KEY },
 	{ "set", DC_OP_SET, M_OP | M_FILE | M_AT | M_KEY | M_FIELD | M_VALUE,
 	  M_FILE | M_KEY | M_FIELD | M_VALUE },
+	{ "collect", DC_OP_COLLECT, M_OP | M_FILE | M_AT | M_KEY | M_NORMALIZE | M_FROM | M_MATCH |
+	  M_GROUP_BY | M_TARGET | M_ITEMS | M_PUBLISH,
+	  M_FILE | M_KEY | M_GROUP_BY | M_TARGET | M_PUBLISH },
 	{ "ignore", DC_OP_IGNORE, M_OP, 0 },
 };
 
@@ -344,11 +359,8 @@ static const struct section_op *parse_section_op(const struct dc_json *v, const 
 		if (v->u.str.len == strlen(section_ops[i].name) &&
 		    !memcmp(v->u.str.s, section_ops[i].name, v->u.str.len))
 			return &section_ops[i];
-	if (v->u.str.len == 7 && !memcmp(v->u.str.s, "collect", 7))
-		refuse(err, where, "'collect' is not supported by this version of git-dc");
-	else
-		refuse(err, where, "unknown op %s (expected append, add, upsert, set, ignore)",
-		       quoted(&q, v->u.str.s, v->u.str.len));
+	refuse(err, where, "unknown op %s (expected append, add, upsert, set, collect, ignore)",
+	       quoted(&q, v->u.str.s, v->u.str.len));
 	dc_buf_release(&q);
 	return NULL;
 }
@@ -365,6 +377,10 @@ static int parse_key(struct dc_section *s, const struct dc_json *v, const char *
 		goto cleanup;
 	if (s->op == DC_OP_UPSERT && !s->nkey) {
 		refuse(err, where, "an upsert needs at least one key member");
+		goto cleanup;
+	}
+	if (s->op == DC_OP_COLLECT && s->nkey != 1) {
+		refuse(err, where, "a collect needs exactly one key member (the item in its group)");
 		goto cleanup;
 	}
 	for (i = 0; i < s->nkey; i++)
@@ -400,9 +416,10 @@ static int parse_normalize(struct dc_section *s, const struct dc_json *v, const 
 		for (k = 0; k < s->nkey; k++)
 			if (key_is(m, s->key[k]))
 				break;
-		if (k == s->nkey) {
-			refuse(err, where, "%s is not one of the key members",
-			       quoted(&q, m->key, m->keylen));
+		if (k == s->nkey && !(s->group_by && key_is(m, s->group_by))) {
+			refuse(err, where, "%s is not one of the key members%s",
+			       quoted(&q, m->key, m->keylen),
+			       s->op == DC_OP_COLLECT ? " nor 'group_by'" : "");
 			goto cleanup;
 		}
 		nz->name = dc_xstrdup(m->key);
@@ -415,6 +432,256 @@ static int parse_normalize(struct dc_section *s, const struct dc_json *v, const 
 	ret = 0;
 cleanup:
 	dc_buf_release(&item);
+	dc_buf_release(&q);
+	return ret;
+}
+
+/* ---- collect ------------------------------------------------------------ */
+
+static int is_name_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '_';
+}
+
+static void add_part(struct dc_match *m, size_t *alloc, const char *text, size_t len,
+		     int capture)
+{
+	struct dc_match_part *p;
+
+	DC_ALLOC_GROW(m->parts, m->nparts + 1, *alloc);
+	p = &m->parts[m->nparts++];
+	p->text = dc_xmemdupz(text, len);
+	p->len = len;
+	p->capture = capture;
+}
+
+/*
+ * A match pattern into m->parts: literal text and captures "{name}" (name
+ * of letters, digits and '_'); "{{" and "}}" stand for one brace. Two
+ * captures need literal text between them, and a name is captured once.
+ */
+static int parse_pattern(struct dc_match *m, const char *p, size_t len, const char *where,
+			 struct dc_err *err)
+{
+	struct dc_buf lit = DC_BUF_INIT;
+	size_t i = 0, alloc = 0, k;
+	int ret = -1;
+
+	if (!len) {
+		refuse(err, where, "empty pattern");
+		goto cleanup;
+	}
+	while (i < len) {
+		size_t start;
+
+		if ((p[i] == '{' || p[i] == '}') && i + 1 < len && p[i + 1] == p[i]) {
+			dc_buf_addch(&lit, p[i]);
+			i += 2;
+			continue;
+		}
+		if (p[i] == '}') {
+			refuse(err, where, "unmatched '}' at byte %zu (write '}}' for a brace)", i);
+			goto cleanup;
+		}
+		if (p[i] != '{') {
+			dc_buf_addch(&lit, p[i++]);
+			continue;
+		}
+		start = ++i;
+		while (i < len && is_name_char((unsigned char)p[i]))
+			i++;
+		if (i == len || p[i] != '}') {
+			refuse(err, where, "capture at byte %zu: expected '{name}' with a name of"
+			       " letters, digits and '_' (write '{{' for a brace)", start - 1);
+			goto cleanup;
+		}
+		if (i == start) {
+			refuse(err, where, "capture at byte %zu has no name", start - 1);
+			goto cleanup;
+		}
+		if (lit.len) {
+			add_part(m, &alloc, lit.buf, lit.len, 0);
+			dc_buf_reset(&lit);
+		} else if (m->nparts && m->parts[m->nparts - 1].capture) {
+			refuse(err, where, "captures '{%s}' and '{%.*s}' need literal text between"
+			       " them", m->parts[m->nparts - 1].text, (int)(i - start), p + start);
+			goto cleanup;
+		}
+		for (k = 0; k < m->nparts; k++)
+			if (m->parts[k].capture && m->parts[k].len == i - start &&
+			    !memcmp(m->parts[k].text, p + start, i - start)) {
+				refuse(err, where, "'{%s}' is captured twice", m->parts[k].text);
+				goto cleanup;
+			}
+		add_part(m, &alloc, p + start, i - start, 1);
+		i++;
+	}
+	if (lit.len)
+		add_part(m, &alloc, lit.buf, lit.len, 0);
+	ret = 0;
+cleanup:
+	dc_buf_release(&lit);
+	return ret;
+}
+
+static int parse_match(struct dc_section *s, const struct dc_json *v, const char *where,
+		       struct dc_err *err)
+{
+	struct dc_buf item = DC_BUF_INIT, q = DC_BUF_INIT;
+	int ret = -1;
+	size_t i;
+
+	if (v->type != DC_JSON_OBJECT) {
+		refuse(err, where, "expected an object, got %s", describe(v));
+		goto cleanup;
+	}
+	s->match = dc_xcalloc(v->u.obj.n ? v->u.obj.n : 1, sizeof(*s->match));
+	s->nmatch = v->u.obj.n;
+	for (i = 0; i < v->u.obj.n; i++) {
+		const struct dc_json_member *m = &v->u.obj.m[i];
+		const struct dc_json *pat = m->val;
+
+		if (!m->keylen || memchr(m->key, '\0', m->keylen)) {
+			refuse(err, where, "member name %s is not a usable member name",
+			       quoted(&q, m->key, m->keylen));
+			goto cleanup;
+		}
+		s->match[i].member = dc_xmemdupz(m->key, m->keylen);
+		dc_buf_reset(&item);
+		dc_buf_addf(&item, "%s.%s", where, s->match[i].member);
+		if (pat->type != DC_JSON_STRING) {
+			refuse(err, item.buf, "expected a string, got %s", describe(pat));
+			goto cleanup;
+		}
+		if (parse_pattern(&s->match[i], pat->u.str.s, pat->u.str.len, item.buf, err))
+			goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	dc_buf_release(&item);
+	dc_buf_release(&q);
+	return ret;
+}
+
+static int parse_publish(struct dc_section *s, const struct dc_json *v, const char *where,
+			 struct dc_err *err)
+{
+	struct dc_buf sub = DC_BUF_INIT, q = DC_BUF_INIT;
+	const struct dc_json *file;
+	int ret = -1;
+	size_t i;
+
+	if (v->type != DC_JSON_OBJECT) {
+		refuse(err, where, "expected an object with 'file' and 'at', got %s", describe(v));
+		goto cleanup;
+	}
+	for (i = 0; i < v->u.obj.n; i++)
+		if (!key_is(&v->u.obj.m[i], "file") && !key_is(&v->u.obj.m[i], "at")) {
+			refuse(err, where, "unknown member %s",
+			       quoted(&q, v->u.obj.m[i].key, v->u.obj.m[i].keylen));
+			goto cleanup;
+		}
+	if (!(file = dc_json_get(v, "file"))) {
+		refuse(err, where, "missing member 'file'");
+		goto cleanup;
+	}
+	if (get_path(&s->publish_file, file, member_path(&sub, where, "file"), err) ||
+	    get_pointer(&s->publish_at, dc_json_get(v, "at"), member_path(&sub, where, "at"), err))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	dc_buf_release(&sub);
+	dc_buf_release(&q);
+	return ret;
+}
+
+/* The members only a collect has (the key is parsed already). */
+static int parse_collect(struct dc_section *s, const struct dc_json *v, const char *base,
+			 struct dc_err *err)
+{
+	struct dc_buf where = DC_BUF_INIT;
+	const struct dc_json *x;
+	uint64_t target;
+	int ret = -1;
+
+	member_path(&where, base, "group_by");
+	if (get_string(&s->group_by, dc_json_get(v, "group_by"), where.buf, err))
+		goto cleanup;
+	if (!*s->group_by) {
+		refuse(err, where.buf, "empty name");
+		goto cleanup;
+	}
+	if (!strcmp(s->group_by, s->key[0])) {
+		refuse(err, where.buf, "'%s' is also the key: every group would hold one item",
+		       s->group_by);
+		goto cleanup;
+	}
+	if (get_positive(&target, dc_json_get(v, "target"), member_path(&where, base, "target"),
+			 err))
+		goto cleanup;
+	s->collect_target = (size_t)target;
+	member_path(&where, base, "items");
+	if (!(x = dc_json_get(v, "items")))
+		s->collect_items = dc_xstrdup("items");
+	else if (get_string(&s->collect_items, x, where.buf, err))
+		goto cleanup;
+	if (!*s->collect_items) {
+		refuse(err, where.buf, "empty name");
+		goto cleanup;
+	}
+	if (!strcmp(s->collect_items, s->group_by)) {
+		refuse(err, where.buf, "'%s' is also 'group_by' (name the items member with"
+		       " 'items')", s->collect_items);
+		goto cleanup;
+	}
+	if (parse_publish(s, dc_json_get(v, "publish"), member_path(&where, base, "publish"),
+			  err))
+		goto cleanup;
+	if ((x = dc_json_get(v, "from")) &&
+	    get_string(&s->collect_from, x, member_path(&where, base, "from"), err))
+		goto cleanup;
+	if ((x = dc_json_get(v, "match")) &&
+	    parse_match(s, x, member_path(&where, base, "match"), err))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	dc_buf_release(&where);
+	return ret;
+}
+
+/*
+ * A collect's `from` names another section of the rules, one that applies
+ * its events (append, add, upsert or set).
+ */
+static int check_collect_from(const struct dc_rules *r, const struct dc_section *s,
+			      struct dc_err *err)
+{
+	struct dc_buf where = DC_BUF_INIT, q = DC_BUF_INIT;
+	const struct dc_section *from;
+	int ret = -1;
+
+	if (s->op != DC_OP_COLLECT || !s->collect_from)
+		return 0;
+	dc_buf_addf(&where, "sections.%s.from", s->name);
+	quoted(&q, s->collect_from, strlen(s->collect_from));
+	if (!(from = dc_rules_section(r, s->collect_from))) {
+		refuse(err, where.buf, "no section named %s", q.buf);
+		goto cleanup;
+	}
+	if (from == s) {
+		refuse(err, where.buf, "names the section itself (leave 'from' out for that)");
+		goto cleanup;
+	}
+	if (from->op == DC_OP_IGNORE || from->op == DC_OP_COLLECT) {
+		refuse(err, where.buf, "section %s is %s, expected a section that applies its"
+		       " events (append, add, upsert, set)", q.buf,
+		       from->op == DC_OP_IGNORE ? "ignored" : "a collect");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	dc_buf_release(&where);
 	dc_buf_release(&q);
 	return ret;
 }
@@ -488,6 +755,8 @@ static int parse_section(struct dc_section *s, const struct dc_json *v, const ch
 		if (parse_key(s, x, member_path(&where, base, "key"), err))
 			goto cleanup;
 	}
+	if (s->op == DC_OP_COLLECT && parse_collect(s, v, base, err))
+		goto cleanup;
 	if ((x = dc_json_get(v, "normalize")) &&
 	    parse_normalize(s, x, member_path(&where, base, "normalize"), err))
 		goto cleanup;
@@ -579,6 +848,9 @@ static int parse_sections(struct dc_rules *r, const struct dc_json *v, struct dc
 		if (parse_section(&r->sections[i], m->val, base.buf, err))
 			goto cleanup;
 	}
+	for (i = 0; i < r->nsections; i++)
+		if (check_collect_from(r, &r->sections[i], err))
+			goto cleanup;
 	ret = 0;
 cleanup:
 	dc_buf_release(&base);
@@ -696,12 +968,13 @@ struct target {
 	const struct dc_section *section;	/* NULL for a derived count */
 	const struct dc_derived *derived;
 	size_t index;				/* of the derived count */
+	int publish;				/* a collect's published groups */
 };
 
 static void add_label(struct dc_buf *b, const struct target *t)
 {
 	if (t->section)
-		dc_buf_addf(b, "section '%s'", t->section->name);
+		dc_buf_addf(b, "section '%s'%s", t->section->name, t->publish ? " (publish)" : "");
 	else
 		dc_buf_addf(b, "derived[%zu]", t->index);
 }
@@ -728,7 +1001,8 @@ static int check_delta_dir(const struct dc_rules *r, const struct target *t, str
 	int ret = -1;
 
 	if (t->section)
-		dc_buf_addf(&where, "sections.%s.file", t->section->name);
+		dc_buf_addf(&where, "sections.%s.%s", t->section->name,
+			    t->publish ? "publish.file" : "file");
 	else
 		dc_buf_addf(&where, "derived[%zu].file", t->index);
 	add_label(&label, t);
@@ -755,6 +1029,10 @@ static int check_same_target(const struct target *a, const struct target *b,
 {
 	const char *at = a->at;
 
+	if ((a->section && a->section->op == DC_OP_COLLECT) ||
+	    (b->section && b->section->op == DC_OP_COLLECT))
+		return refuse(err, NULL, "%s and %s write the same target %s%s (a collect needs"
+			      " targets of its own)", la, lb, a->file, at);
 	if (a->section && b->section) {
 		if (a->section->op == b->section->op)
 			return 0;
@@ -820,7 +1098,7 @@ cleanup:
 
 static int check_targets(const struct dc_rules *r, struct dc_err *err)
 {
-	struct target *t = dc_xcalloc(r->nsections + r->nderived + 1, sizeof(*t));
+	struct target *t = dc_xcalloc(2 * r->nsections + r->nderived + 1, sizeof(*t));
 	size_t i, j, n = 0;
 	int ret = -1;
 
@@ -830,6 +1108,13 @@ static int check_targets(const struct dc_rules *r, struct dc_err *err)
 		t[n].file = r->sections[i].file;
 		t[n].at = r->sections[i].at;
 		t[n].section = &r->sections[i];
+		n++;
+		if (r->sections[i].op != DC_OP_COLLECT)
+			continue;
+		t[n].file = r->sections[i].publish_file;
+		t[n].at = r->sections[i].publish_at;
+		t[n].section = &r->sections[i];
+		t[n].publish = 1;
 		n++;
 	}
 	for (i = 0; i < r->nderived; i++) {
@@ -1031,6 +1316,17 @@ void dc_rules_release(struct dc_rules *r)
 		free(s->group_by);
 		free(s->publish_file);
 		free(s->publish_at);
+		free(s->collect_from);
+		for (k = 0; k < s->nmatch; k++) {
+			size_t p;
+
+			free(s->match[k].member);
+			for (p = 0; p < s->match[k].nparts; p++)
+				free(s->match[k].parts[p].text);
+			free(s->match[k].parts);
+		}
+		free(s->match);
+		free(s->collect_items);
 	}
 	free(r->sections);
 	for (i = 0; i < r->nderived; i++) {
@@ -1063,12 +1359,15 @@ static int cmp_str(const void *a, const void *b)
 
 size_t dc_rules_files(const struct dc_rules *r, const char ***out)
 {
-	const char **files = dc_xcalloc(r->nsections + r->nderived + 1, sizeof(*files));
+	const char **files = dc_xcalloc(2 * r->nsections + r->nderived + 1, sizeof(*files));
 	size_t i, n = 0, kept = 0;
 
-	for (i = 0; i < r->nsections; i++)
+	for (i = 0; i < r->nsections; i++) {
 		if (r->sections[i].op != DC_OP_IGNORE)
 			files[n++] = r->sections[i].file;
+		if (r->sections[i].op == DC_OP_COLLECT)
+			files[n++] = r->sections[i].publish_file;
+	}
 	for (i = 0; i < r->nderived; i++)
 		files[n++] = r->derived[i].file;
 	qsort(files, n, sizeof(*files), cmp_str);
@@ -1105,6 +1404,8 @@ int dc_rules_is_canonical(const struct dc_rules *r, const char *path)
 			continue;
 		if (!strcmp(path, s->file) || (s->segment && is_segment_of(path, s->file)))
 			return 1;
+		if (s->op == DC_OP_COLLECT && !strcmp(path, s->publish_file))
+			return 1;
 	}
 	for (i = 0; i < r->nderived; i++)
 		if (!strcmp(path, r->derived[i].file))
@@ -1140,6 +1441,12 @@ static const struct {
 	  "   \"at\": \"/observations\"},"
 	  "  \"profile_updates\": {\"op\": \"set\", \"file\": \"state/agents.json\","
 	  "   \"at\": \"/agents\", \"key\": \"agent\", \"field\": \"field\", \"value\": \"value\"},"
+	  "  \"books\": {\"op\": \"collect\", \"from\": \"posts_created\","
+	  "   \"file\": \"state/book_catalog.json\", \"at\": \"/in_progress\","
+	  "   \"match\": {\"title\": \"[CHAPTER] Chapter {chapter}: {chapter_title}\"},"
+	  "   \"group_by\": \"book\", \"normalize\": {\"book\": [\"book\", \"author\"]},"
+	  "   \"key\": \"chapter\", \"target\": 4, \"items\": \"chapters\","
+	  "   \"publish\": {\"file\": \"state/book_catalog.json\", \"at\": \"/books\"}},"
 	  "  \"stream_type\": {\"op\": \"ignore\"},"
 	  "  \"agents_activated\": {\"op\": \"ignore\"},"
 	  "  \"discussions_engaged\": {\"op\": \"ignore\"},"

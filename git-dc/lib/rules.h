@@ -40,6 +40,20 @@ struct dc_normalize {
 	size_t nalts;
 };
 
+/* collect: one piece of a match pattern, literal bytes or a capture */
+struct dc_match_part {
+	char *text;		/* the literal (escapes resolved) or the capture's name */
+	size_t len;
+	int capture;
+};
+
+/* collect: the string member `member` of an event must match `parts` */
+struct dc_match {
+	char *member;
+	struct dc_match_part *parts;
+	size_t nparts;
+};
+
 struct dc_section {
 	char *name;		/* the delta member, e.g. "posts_created" */
 	enum dc_op op;
@@ -60,10 +74,15 @@ struct dc_section {
 	 * many elements (0: one file) */
 	size_t segment;
 
-	/* collect (books from chapters): reserved, see PROTOCOL section 5 */
-	char *group_by;
-	size_t collect_target;
-	char *publish_file, *publish_at;
+	/* collect (books from chapters, dc-protocol(7) COLLECT): `file`/`at`
+	 * hold the groups in progress, key[0] names an item in its group */
+	char *group_by;		/* the member naming an item's group */
+	size_t collect_target;	/* a group of this many items is published */
+	char *publish_file, *publish_at;	/* where published groups go */
+	char *collect_from;	/* the section whose events are read; NULL: this one */
+	struct dc_match *match;	/* patterns an event must match, all of them */
+	size_t nmatch;
+	char *collect_items;	/* the member of a group holding its items */
 };
 
 struct dc_derived {
@@ -108,8 +127,9 @@ void dc_rules_release(struct dc_rules *r);
 const struct dc_section *dc_rules_section(const struct dc_rules *r, const char *name);
 
 /*
- * The canonical files the rules name (sections other than `ignore`, and
- * derived targets), sorted bytewise, without duplicates. `*out` is an array
+ * The canonical files the rules name (sections other than `ignore`, the
+ * publish files of collects, and derived targets), sorted bytewise, without
+ * duplicates. `*out` is an array
  * of pointers into `r` (free the array only).
  */
 size_t dc_rules_files(const struct dc_rules *r, const char ***out);

@@ -110,11 +110,64 @@ dc_delta_json () {
 }
 
 # dc_commit_file <path> <message>: commit a file written by hand (bypassing
-# git dc), as a worker or a fetched branch would bring it.
+# git dc), as a worker or a fetched branch would bring it. --no-verify: the
+# hooks `git dc init` installs would refuse what these commits bring on
+# purpose (tests/t2*.t test the hooks).
 dc_commit_file () {
 	git add -- "$1" &&
 	test_tick &&
-	git commit -q -m "$2"
+	git commit -q --no-verify -m "$2"
+}
+
+# dc_start_daemon <base path> <repository>: serve the repositories under
+# <base path> with `git daemon` on 127.0.0.1 (receive-pack on, so a push
+# runs the server's hooks as on a real server) and set DC_DAEMON_URL. The
+# port is tried from a range until one is free and <repository> answers
+# from our daemon; every wait is bounded. Stopped by dc_stop_daemon, which
+# the script's final cleanup and its exit run.
+dc_start_daemon () {
+	dc_daemon_pid=$TRASH_DIRECTORY/git-daemon.pid
+	cleanup dc_stop_daemon
+	trap 'dc_stop_daemon; die' EXIT
+	dc_port=$((20000 + $$ % 20000))
+	dc_tries=0
+	while test $dc_tries -lt 20
+	do
+		rm -f "$dc_daemon_pid"
+		git daemon --reuseaddr --base-path="$1" --export-all --enable=receive-pack \
+			--port=$dc_port --listen=127.0.0.1 --detach --pid-file="$dc_daemon_pid" &&
+		dc_waited=0 &&
+		while test $dc_waited -lt 50
+		do
+			if test -s "$dc_daemon_pid" && ! kill -0 "$(cat "$dc_daemon_pid")" 2>/dev/null
+			then
+				break	# it could not listen: the port is taken
+			fi
+			if test -s "$dc_daemon_pid" &&
+			   git ls-remote "git://127.0.0.1:$dc_port/$2" >/dev/null 2>&1 &&
+			   kill -0 "$(cat "$dc_daemon_pid")" 2>/dev/null
+			then
+				DC_DAEMON_URL=git://127.0.0.1:$dc_port
+				return 0
+			fi
+			sleep 0.1
+			dc_waited=$(($dc_waited + 1))
+		done
+		dc_stop_daemon
+		dc_port=$(($dc_port + 7))
+		dc_tries=$(($dc_tries + 1))
+	done
+	echo >&2 "dc_start_daemon: no free port found"
+	return 1
+}
+
+dc_stop_daemon () {
+	if test -n "$dc_daemon_pid" && test -s "$dc_daemon_pid"
+	then
+		kill "$(cat "$dc_daemon_pid")" 2>/dev/null
+	fi
+	rm -f "$dc_daemon_pid"
+	return 0
 }
 
 TRASH_DIRECTORY=$SHARNESS_TRASH_DIRECTORY

@@ -63,6 +63,10 @@ static char *two_sections(struct dc_buf *b, const char *a, const char *b_)
 	return b->buf;
 }
 
+/* The members of a valid collect section but its publish target. */
+#define COLLECT "'op': 'collect', 'file': 'b.json', 'at': '/open', 'group_by': 'book'," \
+	" 'key': 'n', 'target': 3,"
+
 static void test_bad_rules(void)
 {
 	/* each: a rules text and the exact refusal */
@@ -138,11 +142,11 @@ static void test_bad_rules(void)
 		{ "{'version': 1, 'sections': {'a': {'op': 3}}}",
 		  "rules: sections.a.op: expected a string, got a number" },
 		{ "{'version': 1, 'sections': {'x': {'op': 'apend', 'file': 'a.json'}}}",
-		  "rules: sections.x.op: unknown op 'apend' (expected append, add, upsert, set, ignore)" },
+		  "rules: sections.x.op: unknown op 'apend' (expected append, add, upsert, set, collect, ignore)" },
 		{ "{'version': 1, 'sections': {'x': {'op': 'count', 'file': 'a.json'}}}",
-		  "rules: sections.x.op: unknown op 'count' (expected append, add, upsert, set, ignore)" },
+		  "rules: sections.x.op: unknown op 'count' (expected append, add, upsert, set, collect, ignore)" },
 		{ "{'version': 1, 'sections': {'chapters': {'op': 'collect', 'file': 'a.json'}}}",
-		  "rules: sections.chapters.op: 'collect' is not supported by this version of git-dc" },
+		  "rules: sections.chapters: missing member 'key'" },
 		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'a.json', 'key': ['id']}}}",
 		  "rules: sections.a: member 'key' is not allowed with op 'append'" },
 		{ "{'version': 1, 'sections': {'a': {'op': 'ignore', 'file': 'a.json'}}}",
@@ -194,6 +198,115 @@ static void test_bad_rules(void)
 		  "rules: sections.a.at: invalid JSON pointer 'posts': it must be empty or start with '/'" },
 		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'a.json', 'at': 4}}}",
 		  "rules: sections.a.at: expected a string, got a number" },
+
+		/* collect */
+		{ "{'version': 1, 'sections': {'c': {'op': 'collect', 'file': 'b.json', 'key': 'n',"
+		  " 'target': 3, 'publish': {'file': 'p.json'}}}}",
+		  "rules: sections.c: missing member 'group_by'" },
+		{ "{'version': 1, 'sections': {'c': {'op': 'collect', 'file': 'b.json', 'key': 'n',"
+		  " 'group_by': 'book', 'publish': {'file': 'p.json'}}}}",
+		  "rules: sections.c: missing member 'target'" },
+		{ "{'version': 1, 'sections': {'c': {'op': 'collect', 'file': 'b.json', 'key': 'n',"
+		  " 'group_by': 'book', 'target': 3}}}",
+		  "rules: sections.c: missing member 'publish'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'}, 'segment': 4}}}",
+		  "rules: sections.c: member 'segment' is not allowed with op 'collect'" },
+		{ "{'version': 1, 'sections': {'c': {'op': 'append', 'file': 'a.json', 'target': 3}}}",
+		  "rules: sections.c: member 'target' is not allowed with op 'append'" },
+		{ "{'version': 1, 'sections': {'c': {'op': 'collect', 'file': 'b.json', 'key': ['n', 'm'],"
+		  " 'group_by': 'book', 'target': 3, 'publish': {'file': 'p.json'}}}}",
+		  "rules: sections.c.key: a collect needs exactly one key member (the item in its group)" },
+		{ "{'version': 1, 'sections': {'c': {'op': 'collect', 'file': 'b.json', 'key': 'n',"
+		  " 'group_by': 'n', 'target': 3, 'publish': {'file': 'p.json'}}}}",
+		  "rules: sections.c.group_by: 'n' is also the key: every group would hold one item" },
+		{ "{'version': 1, 'sections': {'c': {'op': 'collect', 'file': 'b.json', 'key': 'n',"
+		  " 'group_by': '', 'target': 3, 'publish': {'file': 'p.json'}}}}",
+		  "rules: sections.c.group_by: empty name" },
+		{ "{'version': 1, 'sections': {'c': {'op': 'collect', 'file': 'b.json', 'key': 'n',"
+		  " 'group_by': 'book', 'target': 0, 'publish': {'file': 'p.json'}}}}",
+		  "rules: sections.c.target: expected a positive integer, got 0" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'items': 'book', 'publish': {'file': 'p.json'}}}}",
+		  "rules: sections.c.items: 'book' is also 'group_by' (name the items member with 'items')" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': 'p.json'}}}",
+		  "rules: sections.c.publish: expected an object with 'file' and 'at', got a string" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'at': '/p'}}}}",
+		  "rules: sections.c.publish: missing member 'file'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json', 'to': 1}}}}",
+		  "rules: sections.c.publish: unknown member 'to'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': '../p.json'}}}}",
+		  "rules: sections.c.publish.file: '../p.json' is outside the repository" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json', 'at': 'x'}}}}",
+		  "rules: sections.c.publish.at: invalid JSON pointer 'x': it must be empty or start with '/'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT
+		  " 'publish': {'file': 'state/stream_deltas/p.json'}}}}",
+		  "rules: sections.c.publish.file: 'state/stream_deltas/p.json' is inside the delta"
+		  " directory 'state/stream_deltas'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'b.json', 'at': '/open'}}}}",
+		  "rules: section 'c' and section 'c' (publish) write the same target b.json/open"
+		  " (a collect needs targets of its own)" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT
+		  " 'publish': {'file': 'b.json', 'at': '/open/done'}}}}",
+		  "rules: section 'c' (publish) writes b.json/open/done, inside the target b.json/open"
+		  " of section 'c'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'b.json', 'at': '/done'}},"
+		  " 'd': {'op': 'collect', 'file': 'b.json', 'at': '/done', 'group_by': 'g', 'key': 'k',"
+		  " 'target': 2, 'publish': {'file': 'd.json'}}}}",
+		  "rules: section 'c' (publish) and section 'd' write the same target b.json/done"
+		  " (a collect needs targets of its own)" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'}}},"
+		  " 'derived': [{'op': 'count', 'file': 'b.json', 'at': '/open', 'of': 'c',"
+		  " 'group_by': 'g', 'field': 'n'}]}",
+		  "rules: section 'c' and derived[0] write the same target b.json/open"
+		  " (a collect needs targets of its own)" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'}, 'from': 'posts'}}}",
+		  "rules: sections.c.from: no section named 'posts'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'}, 'from': 'c'}}}",
+		  "rules: sections.c.from: names the section itself (leave 'from' out for that)" },
+		{ "{'version': 1, 'sections': {'posts': {'op': 'ignore'}, 'c': {" COLLECT
+		  " 'publish': {'file': 'p.json'}, 'from': 'posts'}}}",
+		  "rules: sections.c.from: section 'posts' is ignored, expected a section that applies"
+		  " its events (append, add, upsert, set)" },
+		{ "{'version': 1, 'sections': {'d': {" COLLECT " 'publish': {'file': 'q.json'}},"
+		  " 'c': {'op': 'collect', 'file': 'c.json', 'group_by': 'g', 'key': 'k', 'target': 2,"
+		  " 'publish': {'file': 'p.json'}, 'from': 'd'}}}",
+		  "rules: sections.c.from: section 'd' is a collect, expected a section that applies"
+		  " its events (append, add, upsert, set)" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'}, 'from': 3}}}",
+		  "rules: sections.c.from: expected a string, got a number" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'normalize': {'author': ['author']}}}}",
+		  "rules: sections.c.normalize: 'author' is not one of the key members nor 'group_by'" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'}, 'match': ['x']}}}",
+		  "rules: sections.c.match: expected an object, got an array" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': 3}}}}",
+		  "rules: sections.c.match.title: expected a string, got a number" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': ''}}}}",
+		  "rules: sections.c.match.title: empty pattern" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': 'Ch {n'}}}}",
+		  "rules: sections.c.match.title: capture at byte 3: expected '{name}' with a name of"
+		  " letters, digits and '_' (write '{{' for a brace)" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': 'Ch {n-m}'}}}}",
+		  "rules: sections.c.match.title: capture at byte 3: expected '{name}' with a name of"
+		  " letters, digits and '_' (write '{{' for a brace)" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': 'Ch {}'}}}}",
+		  "rules: sections.c.match.title: capture at byte 3 has no name" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': 'Ch } {n}'}}}}",
+		  "rules: sections.c.match.title: unmatched '}' at byte 3 (write '}}' for a brace)" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': '{n}{t}'}}}}",
+		  "rules: sections.c.match.title: captures '{n}' and '{t}' need literal text between them" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'title': '{n}: {n}'}}}}",
+		  "rules: sections.c.match.title: '{n}' is captured twice" },
+		{ "{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'p.json'},"
+		  " 'match': {'': 'x'}}}}",
+		  "rules: sections.c.match: member name '' is not a usable member name" },
 
 		/* paths */
 		{ "{'version': 1, 'sections': {'posts_created': {'op': 'append', 'file': '../x.json'}}}",
@@ -348,6 +461,14 @@ static void test_good_rules(void)
 		 "ignore needs nothing else");
 	accepted("{'version': 1, 'sections': {'gitlog': {'op': 'append', 'file': 'state/git.json'}}}",
 		 "'.git' is refused as a component prefix only");
+	accepted("{'version': 1, 'sections': {'c': {" COLLECT " 'publish': {'file': 'b.json',"
+		 " 'at': '/done'}, 'match': {'t': '{{{n}}} {x}', 'u': 'plain'}}},"
+		 " 'derived': [{'op': 'count', 'file': 'b.json', 'at': '/n', 'of': 'c'}]}",
+		 "a collect publishing next to its groups, brace escapes, a count of it");
+	accepted("{'version': 1, 'sections': {'p': {'op': 'upsert', 'file': 'p.json', 'at': '/p',"
+		 " 'key': 'id'}, 'c': {" COLLECT " 'publish': {'file': 'q.json'}, 'from': 'p',"
+		 " 'normalize': {'book': ['book', 'author'], 'n': ['n', 'number']}}}}",
+		 "a collect from another section, normalizing its group and key");
 	dc_buf_release(&b);
 }
 
@@ -507,14 +628,14 @@ static void test_presets(void)
 static void test_rappterbook(void)
 {
 	static const char *const want_files[] = {
-		"state/agents.json", "state/channels.json", "state/observations.json",
-		"state/posted_log.json", "state/reactions.json", "state/stats.json",
-		"state/votes.json",
+		"state/agents.json", "state/book_catalog.json", "state/channels.json",
+		"state/observations.json", "state/posted_log.json", "state/reactions.json",
+		"state/stats.json", "state/votes.json",
 	};
 	static const char *const order[] = {
 		"posts_created", "comments_added", "reactions_added", "votes", "observations",
-		"profile_updates", "stream_type", "agents_activated", "discussions_engaged",
-		"soul_files_updated",
+		"profile_updates", "books", "stream_type", "agents_activated",
+		"discussions_engaged", "soul_files_updated",
 	};
 	struct dc_rules r = DC_RULES_INIT;
 	struct dc_err err = DC_ERR_INIT;
@@ -527,11 +648,11 @@ static void test_rappterbook(void)
 	tap_ok(!dc_rules_parse(&r, text.buf, text.len, &err), "rappterbook parses");
 	is_int(r.nutc, 3, "rappterbook: three utc names");
 	is_str(r.nutc == 3 ? r.utc[2] : NULL, "_meta.timestamp", "rappterbook: _meta.timestamp");
-	is_int(r.nsections, 10, "rappterbook: ten sections");
-	for (i = 0; i < r.nsections && i < 10; i++)
+	is_int(r.nsections, 11, "rappterbook: eleven sections");
+	for (i = 0; i < r.nsections && i < 11; i++)
 		dc_buf_addf(&got, "%s%s", i ? " " : "", r.sections[i].name);
 	dc_buf_reset(&text);
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 11; i++)
 		dc_buf_addf(&text, "%s%s", i ? " " : "", order[i]);
 	is_str(got.buf, text.buf, "rappterbook: sections in order");
 	s = dc_rules_section(&r, "comments_added");
@@ -543,6 +664,24 @@ static void test_rappterbook(void)
 	s = dc_rules_section(&r, "votes");
 	tap_ok(s && s->op == DC_OP_ADD && s->nkey == 3 && !strcmp(s->key[1], "voter") &&
 	       !strcmp(s->at, "/votes"), "rappterbook: votes");
+	s = dc_rules_section(&r, "books");
+	tap_ok(s && s->op == DC_OP_COLLECT && !strcmp(s->collect_from, "posts_created") &&
+	       !strcmp(s->file, "state/book_catalog.json") && !strcmp(s->at, "/in_progress") &&
+	       !strcmp(s->publish_file, "state/book_catalog.json") &&
+	       !strcmp(s->publish_at, "/books") && s->collect_target == 4 &&
+	       !strcmp(s->group_by, "book") && s->nkey == 1 && !strcmp(s->key[0], "chapter") &&
+	       !strcmp(s->collect_items, "chapters"),
+	       "rappterbook: books collected from posts_created into state/book_catalog.json");
+	tap_ok(s && s->nnormalize == 1 && !strcmp(s->normalize[0].name, "book") &&
+	       s->normalize[0].nalts == 2 && !strcmp(s->normalize[0].alts[1], "author"),
+	       "rappterbook: a book is its explicit member, else the author");
+	tap_ok(s && s->nmatch == 1 && !strcmp(s->match[0].member, "title") &&
+	       s->match[0].nparts == 4 && !strcmp(s->match[0].parts[0].text, "[CHAPTER] Chapter ") &&
+	       s->match[0].parts[1].capture && !strcmp(s->match[0].parts[1].text, "chapter") &&
+	       !s->match[0].parts[2].capture && !strcmp(s->match[0].parts[2].text, ": ") &&
+	       s->match[0].parts[3].capture &&
+	       !strcmp(s->match[0].parts[3].text, "chapter_title"),
+	       "rappterbook: chapters are '[CHAPTER] Chapter {chapter}: {chapter_title}' posts");
 	s = dc_rules_section(&r, "soul_files_updated");
 	tap_ok(s && s->op == DC_OP_IGNORE && !s->file, "rappterbook: soul_files_updated ignored");
 	is_int(r.nderived, 4, "rappterbook: four derived counts");
@@ -553,18 +692,19 @@ static void test_rappterbook(void)
 	       "rappterbook: per-author and per-channel post counts");
 
 	n = dc_rules_files(&r, &files);
-	is_int(n, 7, "rappterbook: seven canonical files");
+	is_int(n, 8, "rappterbook: eight canonical files");
 	dc_buf_reset(&got);
 	dc_buf_reset(&text);
 	for (i = 0; i < n; i++)
 		dc_buf_addf(&got, "%s\n", files[i]);
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		dc_buf_addf(&text, "%s\n", want_files[i]);
 	is_str(got.buf, text.buf, "rappterbook: files sorted, without duplicates");
 	free(files);
 
 	tap_ok(dc_rules_is_canonical(&r, "state/posted_log.json"), "posted_log is canonical");
 	tap_ok(dc_rules_is_canonical(&r, "state/stats.json"), "a derived file is canonical");
+	tap_ok(dc_rules_is_canonical(&r, "state/book_catalog.json"), "a publish file is canonical");
 	tap_ok(dc_rules_is_canonical(&r, ".dc/head.json"), "head is canonical");
 	tap_ok(!dc_rules_is_canonical(&r, ".dc/rules.json"), "the rules are not");
 	tap_ok(!dc_rules_is_canonical(&r, "state/stream_deltas/frame-1-s.json"), "a delta is not");
