@@ -404,24 +404,6 @@ static void add_delta_conflict(struct strategy *s, const char *path)
 	}
 }
 
-static const struct dc_tree_entry *find_rel(const struct dc_tree_entry *e, size_t n,
-					    const char *rel)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(e[mid].rel, rel);
-		if (!c)
-			return &e[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /*
  * From the union, drop the deltas HEAD lacks that every merge base holds
  * with the same bytes: they are not the remote's change but its history
@@ -454,10 +436,10 @@ static int drop_base_deltas(git_oid *out, size_t *nnew, struct strategy *s, cons
 	for (k = 0; k < nue; k++) {
 		int held = s->nbases > 0;
 
-		if (find_rel(he, nhe, ue[k].rel))
+		if (dc_tree_entries_find(he, nhe, ue[k].rel))
 			continue;
 		for (i = 0; held && i < s->nbases; i++) {
-			const struct dc_tree_entry *x = find_rel(be[i], nbe[i], ue[k].rel);
+			const struct dc_tree_entry *x = dc_tree_entries_find(be[i], nbe[i], ue[k].rel);
 			held = x && git_oid_equal(&x->oid, &ue[k].oid);
 		}
 		if (!held) {

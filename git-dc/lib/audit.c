@@ -846,24 +846,6 @@ static const char *entry_kind_reason(const struct dc_tree_entry *e)
 	}
 }
 
-static const struct dc_tree_entry *find_entry(const struct dc_tree_entry *e, size_t n,
-					      const char *rel)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(e[mid].rel, rel);
-		if (!c)
-			return &e[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static int cmp_delta_ptr(const void *a, const void *b)
 {
 	return dc_delta_cmp(*(const struct dc_delta *const *)a, *(const struct dc_delta *const *)b);
@@ -1280,7 +1262,7 @@ static int deltas_kept(int *kept, struct verifier *v, const git_oid *cur_dir,
 			const struct dc_tree_entry *x;
 			if (is_hidden(pl->e[k].rel))
 				continue;
-			x = find_entry(cl->e, cl->n, pl->e[k].rel);
+			x = dc_tree_entries_find(cl->e, cl->n, pl->e[k].rel);
 			if (!x || !git_oid_equal(&x->oid, &pl->e[k].oid) || x->mode != pl->e[k].mode)
 				*kept = 0;
 		}

@@ -916,37 +916,6 @@ static void undo_add(struct dc_state *st, const char *file, const char *ptr,
 	u->was = was ? dc_json_clone(was) : NULL;
 }
 
-static void ptr_append(struct dc_buf *ptr, const char *tok, size_t len)
-{
-	size_t i;
-
-	dc_buf_addch(ptr, '/');
-	for (i = 0; i < len; i++) {
-		if (tok[i] == '~')
-			dc_buf_add(ptr, "~0", 2);
-		else if (tok[i] == '/')
-			dc_buf_add(ptr, "~1", 2);
-		else
-			dc_buf_addch(ptr, tok[i]);
-	}
-}
-
-/* Split "/a/b~1c" into its parent pointer "/a" and last token "b/c". */
-static void ptr_split(const char *ptr, struct dc_buf *parent, struct dc_buf *tok)
-{
-	const char *slash = strrchr(ptr, '/'), *q;
-
-	dc_buf_add(parent, ptr, (size_t)(slash - ptr));
-	for (q = slash + 1; *q; q++) {
-		if (q[0] == '~' && q[1] == '1')
-			dc_buf_addch(tok, '/'), q++;
-		else if (q[0] == '~' && q[1] == '0')
-			dc_buf_addch(tok, '~'), q++;
-		else
-			dc_buf_addch(tok, *q);
-	}
-}
-
 /* The object at `at`, creating (and recording) the file and every missing
  * object on the way. NULL + err if a value on the way is not an object. */
 static struct dc_json *ensure_object(struct dc_state *st, struct dc_state_file *f,
@@ -970,7 +939,7 @@ static struct dc_json *ensure_object(struct dc_state *st, struct dc_state_file *
 		dc_buf_reset(&tok);
 		{
 			struct dc_buf parent = DC_BUF_INIT;
-			ptr_split(ptr.buf, &parent, &tok);
+			dc_json_pointer_split(ptr.buf, &parent, &tok);
 			dc_buf_release(&parent);
 		}
 		next = dc_json_getn(o, tok.buf, tok.len);
@@ -1004,7 +973,7 @@ static int put_member(struct dc_state *st, struct dc_state_file *f, struct dc_js
 		return 0;
 	}
 	dc_buf_adds(&ptr, parent_ptr);
-	ptr_append(&ptr, key, keylen);
+	dc_json_pointer_append(&ptr, key, keylen);
 	undo_add(st, f->path, ptr.buf, cur);
 	dc_json_set(parent, key, keylen, val);
 	dc_buf_release(&ptr);
@@ -1029,7 +998,7 @@ static int put_at(struct dc_state *st, struct dc_state_file *f, const char *at,
 		f->doc = val;
 		return 1;
 	}
-	ptr_split(at, &parent, &tok);
+	dc_json_pointer_split(at, &parent, &tok);
 	p = ensure_object(st, f, parent.buf, err);
 	if (!p) {
 		dc_json_free(val);
@@ -1097,7 +1066,7 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv, struc
 			continue;
 		dc_buf_reset(&ptr);
 		dc_buf_adds(&ptr, dv->at);
-		ptr_append(&ptr, m->key, m->keylen);
+		dc_json_pointer_append(&ptr, m->key, m->keylen);
 		changed |= put_member(st, f, m->val, ptr.buf, dv->field, strlen(dv->field),
 				      dc_json_new_int((int64_t)c));
 	}
@@ -1216,7 +1185,7 @@ int dc_fold_undo(struct dc_state *st, const struct dc_json *records, struct dc_e
 		}
 		dc_buf_reset(&parent);
 		dc_buf_reset(&tok);
-		ptr_split(at->u.str.s, &parent, &tok);
+		dc_json_pointer_split(at->u.str.s, &parent, &tok);
 		p = f->doc ? dc_json_pointer(f->doc, parent.buf, 0, DC_JSON_OBJECT, NULL) : NULL;
 		if (!p || p->type != DC_JSON_OBJECT)
 			goto corrupt;

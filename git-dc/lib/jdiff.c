@@ -2,21 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void dc_jdiff_pointer_add(struct dc_buf *ptr, const char *tok, size_t len)
-{
-	size_t i;
-
-	dc_buf_addch(ptr, '/');
-	for (i = 0; i < len; i++) {
-		if (tok[i] == '~')
-			dc_buf_add(ptr, "~0", 2);
-		else if (tok[i] == '/')
-			dc_buf_add(ptr, "~1", 2);
-		else
-			dc_buf_addch(ptr, tok[i]);
-	}
-}
-
 const char *dc_jdiff_kind_name(enum dc_jdiff_kind kind)
 {
 	switch (kind) {
@@ -76,7 +61,7 @@ static void walk(struct dc_jdiff *out, size_t max, struct dc_buf *ptr, const str
 		const struct dc_json_member *m = &a->u.obj.m[i];
 		const struct dc_json *other = dc_json_getn(b, m->key, m->keylen);
 
-		dc_jdiff_pointer_add(ptr, m->key, m->keylen);
+		dc_json_pointer_append(ptr, m->key, m->keylen);
 		if (!other)
 			add_change(out, max, DC_JDIFF_REMOVED, ptr, m->val, NULL);
 		else
@@ -88,7 +73,7 @@ static void walk(struct dc_jdiff *out, size_t max, struct dc_buf *ptr, const str
 
 		if (dc_json_getn(a, m->key, m->keylen))
 			continue;
-		dc_jdiff_pointer_add(ptr, m->key, m->keylen);
+		dc_json_pointer_append(ptr, m->key, m->keylen);
 		add_change(out, max, DC_JDIFF_ADDED, ptr, NULL, m->val);
 		dc_buf_setlen(ptr, len);
 	}

@@ -51,10 +51,6 @@ struct dc_jdiff {
 void dc_jdiff(struct dc_jdiff *out, const struct dc_json *a, const struct dc_json *b, size_t max);
 void dc_jdiff_release(struct dc_jdiff *d);
 
-/* Append one reference token, escaped for a JSON Pointer ("~" as "~0",
- * "/" as "~1"), with its leading "/". */
-void dc_jdiff_pointer_add(struct dc_buf *ptr, const char *tok, size_t len);
-
 /* The kind as a word: "added", "removed", "changed". */
 const char *dc_jdiff_kind_name(enum dc_jdiff_kind kind);
 

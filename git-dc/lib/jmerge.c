@@ -512,22 +512,6 @@ static size_t container_size(const struct dc_json *v)
 	return v->type == DC_JSON_ARRAY ? v->u.arr.n : v->type == DC_JSON_OBJECT ? v->u.obj.n : 0;
 }
 
-/* Split "/a/b~1c" into its parent pointer "/a" and last token "b/c". */
-static void ptr_split(const char *ptr, struct dc_buf *parent, struct dc_buf *tok)
-{
-	const char *slash = strrchr(ptr, '/'), *q;
-
-	dc_buf_add(parent, ptr, (size_t)(slash - ptr));
-	for (q = slash + 1; *q; q++) {
-		if (q[0] == '~' && q[1] == '1')
-			dc_buf_addch(tok, '/'), q++;
-		else if (q[0] == '~' && q[1] == '0')
-			dc_buf_addch(tok, '~'), q++;
-		else
-			dc_buf_addch(tok, *q);
-	}
-}
-
 /* Write `val` (taken) at `at`, creating the objects on the way as the fold
  * does; dropped if a value on the way is not an object. */
 static void put_at(struct dc_json **root, const char *at, struct dc_json *val)
@@ -540,7 +524,7 @@ static void put_at(struct dc_json **root, const char *at, struct dc_json *val)
 		*root = val;
 		return;
 	}
-	ptr_split(at, &parent, &tok);
+	dc_json_pointer_split(at, &parent, &tok);
 	p = dc_json_pointer(*root, parent.buf, 1, DC_JSON_OBJECT, NULL);
 	if (p && p->type == DC_JSON_OBJECT)
 		dc_json_set(p, tok.buf, tok.len, val);

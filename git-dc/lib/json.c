@@ -1445,3 +1445,33 @@ const char *dc_json_describe(const struct dc_json *v)
 	}
 	return "nothing";
 }
+
+void dc_json_pointer_append(struct dc_buf *ptr, const char *tok, size_t len)
+{
+	size_t i;
+
+	dc_buf_addch(ptr, '/');
+	for (i = 0; i < len; i++) {
+		if (tok[i] == '~')
+			dc_buf_add(ptr, "~0", 2);
+		else if (tok[i] == '/')
+			dc_buf_add(ptr, "~1", 2);
+		else
+			dc_buf_addch(ptr, tok[i]);
+	}
+}
+
+void dc_json_pointer_split(const char *ptr, struct dc_buf *parent, struct dc_buf *tok)
+{
+	const char *slash = strrchr(ptr, '/'), *q;
+
+	dc_buf_add(parent, ptr, (size_t)(slash - ptr));
+	for (q = slash + 1; *q; q++) {
+		if (q[0] == '~' && q[1] == '1')
+			dc_buf_addch(tok, '/'), q++;
+		else if (q[0] == '~' && q[1] == '0')
+			dc_buf_addch(tok, '~'), q++;
+		else
+			dc_buf_addch(tok, *q);
+	}
+}

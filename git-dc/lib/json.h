@@ -165,6 +165,12 @@ int dc_json_get_int(const struct dc_json *v, int64_t *out);
  */
 struct dc_json *dc_json_pointer(struct dc_json *root, const char *ptr, int create,
 				enum dc_json_type leaf, struct dc_err *err);
+/* Append "/" and `tok` (len bytes) escaped as a JSON Pointer token. */
+void dc_json_pointer_append(struct dc_buf *ptr, const char *tok, size_t len);
+/* Split "/a/b~1c" into its parent "/a" and its last token, unescaped ("b/c");
+ * both buffers are appended to. `ptr` must hold at least one '/'. */
+void dc_json_pointer_split(const char *ptr, struct dc_buf *parent, struct dc_buf *tok);
+
 /* 0 if `ptr` is a well-formed JSON Pointer, else -1 with a reason. */
 int dc_json_pointer_check(const char *ptr, struct dc_err *err);
 

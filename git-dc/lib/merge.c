@@ -493,24 +493,6 @@ static int list_deltas(struct dc_tree_entry **e, size_t *n, struct dc_repo *r, c
 	return dc_repo_list_dir(e, n, &ignored, r, t, dir, err);
 }
 
-static const struct dc_tree_entry *find_entry(const struct dc_tree_entry *e, size_t n,
-					      const char *rel)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(e[mid].rel, rel);
-		if (!c)
-			return &e[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /*
  * Load (read and validate) the delta of entry i, once. A delta that the
  * head already lists as quarantined under the same blob keeps its reason
@@ -1152,7 +1134,7 @@ static int take_sources(git_tree **union_tree, git_oid **parents, size_t *nparen
 		goto cleanup;
 	alloc_a = 0;
 	for (i = 0; i < nafter; i++) {
-		if (find_entry(before, nbefore, after[i].rel))
+		if (dc_tree_entries_find(before, nbefore, after[i].rel))
 			continue;
 		DC_ALLOC_GROW(*added, *nadded + 1, alloc_a);
 		(*added)[*nadded] = dc_xmalloc(strlen(p.rules.deltas) + strlen(after[i].rel) + 2);
@@ -1489,7 +1471,7 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 			const struct dc_tree_entry *o = &pe[i][k], *x;
 			if (is_hidden(o->rel))
 				continue;
-			x = find_entry(cur, ncur, o->rel);
+			x = dc_tree_entries_find(cur, ncur, o->rel);
 			if (!x)
 				problem(res, o->rel, "delta-deleted", HINT_DELTA,
 					"delta '%s/%s' was deleted or renamed", rules.deltas, o->rel);
@@ -1506,7 +1488,7 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 		int seen = 0;
 
 		for (i = 0; i < nparents && !seen; i++)
-			seen = find_entry(pe[i], npe[i], x->rel) != NULL;
+			seen = dc_tree_entries_find(pe[i], npe[i], x->rel) != NULL;
 		if (seen || is_hidden(x->rel))
 			continue;
 		dc_buf_reset(&buf);
@@ -1666,7 +1648,7 @@ int dc_union_deltas(git_oid *out, char ***conflicts, size_t *nconflicts, struct 
 		if (list_deltas(&oe, &noe, r, others[i], deltas, err))
 			goto cleanup;
 		for (k = 0; k < noe; k++) {
-			const struct dc_tree_entry *x = find_entry(be, nbe, oe[k].rel);
+			const struct dc_tree_entry *x = dc_tree_entries_find(be, nbe, oe[k].rel);
 			size_t j;
 			int dup = 0;
 

@@ -347,6 +347,24 @@ int dc_repo_list_tree(struct dc_tree_entry **out, size_t *n, struct dc_repo *r,
 	return ret;
 }
 
+const struct dc_tree_entry *dc_tree_entries_find(const struct dc_tree_entry *e, size_t n,
+						 const char *rel)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(e[mid].rel, rel);
+		if (!c)
+			return &e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 void dc_tree_entries_free(struct dc_tree_entry *e, size_t n)
 {
 	size_t i;

@@ -67,6 +67,10 @@ struct dc_tree_entry {
  */
 int dc_repo_list_dir(struct dc_tree_entry **out, size_t *n, git_oid *tree_oid,
 		     struct dc_repo *r, const git_tree *tree, const char *dir, struct dc_err *err);
+/* The entry named `rel` in a listing sorted by rel (as returned), or NULL. */
+const struct dc_tree_entry *dc_tree_entries_find(const struct dc_tree_entry *e, size_t n,
+						 const char *rel);
+
 /* The same listing, from the id of the delta directory's tree. */
 int dc_repo_list_tree(struct dc_tree_entry **out, size_t *n, struct dc_repo *r,
 		      const git_oid *dir_tree, const char *dir, struct dc_err *err);

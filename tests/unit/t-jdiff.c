@@ -115,7 +115,7 @@ static void test_show(void)
 	dc_jdiff_show(&b, NULL, 0);
 	is_str(b.buf, "absent", "an absent value");
 	dc_buf_reset(&b);
-	dc_jdiff_pointer_add(&b, "x/~y", 4);
+	dc_json_pointer_append(&b, "x/~y", 4);
 	is_str(b.buf, "/x~1~0y", "a token escaped for a pointer");
 	dc_buf_release(&b);
 	dc_json_free(v);
