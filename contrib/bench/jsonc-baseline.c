@@ -23,6 +23,7 @@
 /* every parsed tree, reachable until exit (see above) */
 static struct json_object **roots;
 
+/* The bytes of `path` (its length in *len), or NULL; the caller frees them. */
 static char *read_file(const char *path, size_t *len)
 {
 	struct stat st;
@@ -54,6 +55,7 @@ fail:
 	return NULL;
 }
 
+/* Write `len` bytes and a final newline to `path`; -1 (reported) on failure. */
 static int write_file(const char *path, const char *buf, size_t len)
 {
 	FILE *f = fopen(path, "w");
@@ -71,6 +73,48 @@ static int write_file(const char *path, const char *buf, size_t len)
 	return 0;
 }
 
+/* Parse `path`, keep its tree in *root, write it indented into `outdir`. */
+static int baseline_one(struct json_object **root, const char *outdir, const char *path)
+{
+	struct json_tokener *tok = json_tokener_new();
+	char *name = strdup(path), *buf = NULL, out[4096];
+	enum json_tokener_error jerr;
+	const char *text;
+	size_t len, tlen;
+	int ret = -1;
+
+	if (!tok || !name) {
+		fprintf(stderr, "error: out of memory\n");
+		goto cleanup;
+	}
+	if (!(buf = read_file(path, &len)))
+		goto cleanup;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	*root = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (!*root || jerr != json_tokener_success) {
+		fprintf(stderr, "error: '%s' does not parse: %s\n", path,
+			jerr == json_tokener_continue ? "unexpected end of input" :
+			json_tokener_error_desc(jerr));
+		goto cleanup;
+	}
+	text = json_object_to_json_string_length(*root, JSON_C_TO_STRING_PRETTY |
+						 JSON_C_TO_STRING_SPACED |
+						 JSON_C_TO_STRING_NOSLASHESCAPE, &tlen);
+	snprintf(out, sizeof(out), "%s/%s", outdir, basename(name));
+	ret = write_file(out, text, tlen);
+cleanup:
+	if (ret) {
+		json_object_put(*root);
+		*root = NULL;
+	}
+	if (tok)
+		json_tokener_free(tok);
+	free(buf);
+	free(name);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	int i;
@@ -80,33 +124,12 @@ int main(int argc, char **argv)
 		return 129;
 	}
 	roots = calloc((size_t)argc, sizeof(*roots));
-	if (!roots)
+	if (!roots) {
+		fprintf(stderr, "error: out of memory\n");
 		return 128;
-	for (i = 2; i < argc; i++) {
-		struct json_tokener *tok = json_tokener_new();
-		char out[4096], *name = strdup(argv[i]);
-		const char *text;
-		size_t len, tlen;
-		char *buf = read_file(argv[i], &len);
-
-		if (!buf || !tok || !name)
-			return 128;
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-		roots[i] = json_tokener_parse_ex(tok, buf, (int)len);
-		if (!roots[i] || json_tokener_get_error(tok) != json_tokener_success) {
-			fprintf(stderr, "error: '%s' does not parse: %s\n", argv[i],
-				json_tokener_error_desc(json_tokener_get_error(tok)));
-			return 128;
-		}
-		text = json_object_to_json_string_length(roots[i], JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_SPACED |
-							 JSON_C_TO_STRING_NOSLASHESCAPE, &tlen);
-		snprintf(out, sizeof(out), "%s/%s", argv[1], basename(name));
-		if (write_file(out, text, tlen))
-			return 128;
-		json_tokener_free(tok);
-		free(buf);
-		free(name);
 	}
+	for (i = 2; i < argc; i++)
+		if (baseline_one(&roots[i], argv[1], argv[i]))
+			return 128;
 	return 0;
 }
