@@ -37,29 +37,6 @@ static const struct setting {
 
 /* ---- running git ------------------------------------------------------ */
 
-/*
- * `git <args...>` (NULL-terminated) in the repository: its exit status in
- * *status, its standard output (one final newline dropped) in `out` (may
- * be NULL). -1 only if git could not be started.
- */
-static int git(int *status, struct dc_buf *out, struct dc_repo *r, struct dc_err *err, ...)
-{
-	const char *argv[16];
-	va_list ap;
-	size_t n = 0;
-	int ret;
-
-	va_start(ap, err);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	ret = dc_run_git(status, out, NULL, r, argv, err);
-	if (!ret && out && out->len && out->buf[out->len - 1] == '\n')
-		dc_buf_setlen(out, out->len - 1);
-	return ret;
-}
-
 /* A local configuration value: 1 and `out` set, 0 if unset. */
 static int config_get(struct dc_buf *out, struct dc_repo *r, const char *key, int local,
 		      struct dc_err *err)
@@ -67,8 +44,8 @@ static int config_get(struct dc_buf *out, struct dc_repo *r, const char *key, in
 	int st;
 
 	dc_buf_reset(out);
-	if (local ? git(&st, out, r, err, "config", "--local", "--get", key, NULL) :
-	    git(&st, out, r, err, "config", "--get", key, NULL))
+	if (local ? dc_run_gitl(&st, out, NULL, r, err, "config", "--local", "--get", key, NULL) :
+	    dc_run_gitl(&st, out, NULL, r, err, "config", "--get", key, NULL))
 		return -1;
 	return st == 0;
 }
@@ -77,7 +54,7 @@ static int config_set(struct dc_repo *r, const char *key, const char *value, str
 {
 	int st;
 
-	if (git(&st, NULL, r, err, "config", "--local", key, value, NULL))
+	if (dc_run_gitl(&st, NULL, NULL, r, err, "config", "--local", key, value, NULL))
 		return -1;
 	if (st)
 		return dc_err_set(err, DC_ERR_FATAL, "cannot set '%s' in the configuration", key);
@@ -91,7 +68,7 @@ static int config_unset(struct dc_repo *r, const char *key, struct dc_err *err)
 	const char *dot = strrchr(key, '.'), *p;
 	int st, ret = -1;
 
-	if (git(&st, NULL, r, err, "config", "--local", "--unset", key, NULL))
+	if (dc_run_gitl(&st, NULL, NULL, r, err, "config", "--local", "--unset", key, NULL))
 		goto cleanup;
 	dc_buf_add(&section, key, (size_t)(dot - key));
 	dc_buf_addch(&re, '^');
@@ -101,9 +78,9 @@ static int config_unset(struct dc_repo *r, const char *key, struct dc_err *err)
 		dc_buf_addch(&re, *p);
 	}
 	dc_buf_adds(&re, "\\.[^.]*$");
-	if (git(&st, &out, r, err, "config", "--local", "--get-regexp", re.buf, NULL))
+	if (dc_run_gitl(&st, &out, NULL, r, err, "config", "--local", "--get-regexp", re.buf, NULL))
 		goto cleanup;
-	if (st == 1 && git(&st, NULL, r, err, "config", "--local", "--remove-section", section.buf,
+	if (st == 1 && dc_run_gitl(&st, NULL, NULL, r, err, "config", "--local", "--remove-section", section.buf,
 			   NULL))
 		goto cleanup;
 	ret = 0;
@@ -125,7 +102,7 @@ static int hooks_dir(struct dc_buf *out, struct dc_buf *shown, struct dc_repo *r
 	int st;
 
 	dc_buf_reset(shown);
-	if (git(&st, shown, r, err, "rev-parse", "--git-path", "hooks", NULL))
+	if (dc_run_gitl(&st, shown, NULL, r, err, "rev-parse", "--git-path", "hooks", NULL))
 		return -1;
 	if (st || !shown->len)
 		return dc_err_set(err, DC_ERR_FATAL, "cannot find the hooks directory");
@@ -1044,7 +1021,7 @@ static int doctor_autostash(struct dc_doctor_result *res, struct dc_repo *r, str
 
 	for (k = keys; *k; k++) {
 		dc_buf_reset(&v);
-		if (git(&st, &v, r, err, "config", "--type=bool", "--get", *k, NULL))
+		if (dc_run_gitl(&st, &v, NULL, r, err, "config", "--type=bool", "--get", *k, NULL))
 			goto cleanup;
 		if (st || strcmp(v.buf, "true"))
 			continue;

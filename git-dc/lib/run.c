@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,5 +108,24 @@ cleanup:
 			close(pe[i]);
 	}
 	free(args);
+	return ret;
+}
+
+int dc_run_gitl(int *status, struct dc_buf *out, struct dc_buf *errout, struct dc_repo *r,
+		struct dc_err *err, ...)
+{
+	const char *argv[16];
+	va_list ap;
+	size_t n = 0;
+	int ret;
+
+	va_start(ap, err);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	ret = dc_run_git(status, out, errout, r, argv, err);
+	if (!ret && out && out->len && out->buf[out->len - 1] == '\n')
+		dc_buf_setlen(out, out->len - 1);
 	return ret;
 }

@@ -20,4 +20,9 @@
 int dc_run_git(int *status, struct dc_buf *out, struct dc_buf *errout, struct dc_repo *r,
 	       const char *const *argv, struct dc_err *err);
 
+/* The same with the arguments listed (at most 15, then NULL); one final
+ * newline of stdout is dropped. */
+int dc_run_gitl(int *status, struct dc_buf *out, struct dc_buf *errout, struct dc_repo *r,
+		struct dc_err *err, ...);
+
 #endif

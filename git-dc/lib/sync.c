@@ -2,30 +2,9 @@
 #include "merge.h"
 #include "rules.h"
 #include "run.h"
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* `git <args...>` (NULL-terminated): status, stdout (final newline dropped), stderr. */
-static int git(int *status, struct dc_buf *out, struct dc_buf *errout, struct dc_repo *r,
-	       struct dc_err *err, ...)
-{
-	const char *argv[16];
-	va_list ap;
-	size_t n = 0;
-	int ret;
-
-	va_start(ap, err);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	ret = dc_run_git(status, out, errout, r, argv, err);
-	if (!ret && out && out->len && out->buf[out->len - 1] == '\n')
-		dc_buf_setlen(out, out->len - 1);
-	return ret;
-}
 
 /* The line of what git printed that says what went wrong: the first
  * conflict, else the first fatal: or error: line, else the first line. */
@@ -142,7 +121,7 @@ static int dirty_paths(struct dc_buf *list, int *other, struct dc_repo *r,
 	int st, ret = -1, second = 0;
 
 	*other = 0;
-	if (git(&st, &out, &errout, r, err, "status", "--porcelain=v1", "-z",
+	if (dc_run_gitl(&st, &out, &errout, r, err, "status", "--porcelain=v1", "-z",
 		"--untracked-files=no", NULL))
 		goto cleanup;
 	if (st) {
@@ -262,7 +241,7 @@ static int abort_op(int *st, struct dc_repo *r, const char *op, struct dc_err *e
 {
 	int ab;
 
-	if (git(&ab, NULL, NULL, r, err, op, "--abort", NULL))
+	if (dc_run_gitl(&ab, NULL, NULL, r, err, op, "--abort", NULL))
 		return -1;
 	*st = ab ? 1 : -1;
 	return 0;
@@ -303,7 +282,7 @@ int dc_sync(struct dc_repo *r, const struct dc_sync_opts *o, struct dc_sync_resu
 			    " (git dc sync never stashes them)");
 		goto cleanup;
 	}
-	if (git(&st, &out, &errout, r, err, "fetch", "--quiet", res->remote, res->branch, NULL))
+	if (dc_run_gitl(&st, &out, &errout, r, err, "fetch", "--quiet", res->remote, res->branch, NULL))
 		goto cleanup;
 	if (st) {
 		git_says(&says, &errout);
@@ -312,7 +291,7 @@ int dc_sync(struct dc_repo *r, const struct dc_sync_opts *o, struct dc_sync_resu
 		goto cleanup;
 	}
 	dc_buf_reset(&out);
-	if (git(&st, &out, NULL, r, err, "rev-parse", "--verify", "-q", "FETCH_HEAD^{commit}",
+	if (dc_run_gitl(&st, &out, NULL, r, err, "rev-parse", "--verify", "-q", "FETCH_HEAD^{commit}",
 		NULL))
 		goto cleanup;
 	if (st || git_oid_fromstr(&up, out.buf)) {
@@ -329,7 +308,7 @@ int dc_sync(struct dc_repo *r, const struct dc_sync_opts *o, struct dc_sync_resu
 		st = 0;
 	} else if (git_graph_descendant_of(r->git, &up, &head) == 1) {
 		res->mode = "fast-forward";
-		if (git(&st, NULL, &errout, r, err, "merge", "--ff-only", "--no-autostash", "--quiet",
+		if (dc_run_gitl(&st, NULL, &errout, r, err, "merge", "--ff-only", "--no-autostash", "--quiet",
 			res->upstream, NULL))
 			goto cleanup;
 		st = st ? -1 : 0;	/* git changes nothing when it cannot fast-forward */
@@ -342,7 +321,7 @@ int dc_sync(struct dc_repo *r, const struct dc_sync_opts *o, struct dc_sync_resu
 				    " autostashes), or merge instead: 'git dc sync --merge'");
 			goto cleanup;
 		}
-		if (git(&st, &out, &errout, r, err, "rebase", "--no-autostash", "--quiet",
+		if (dc_run_gitl(&st, &out, &errout, r, err, "rebase", "--no-autostash", "--quiet",
 			res->upstream, NULL))
 			goto cleanup;
 		if (st && abort_op(&st, r, "rebase", err))
@@ -353,7 +332,7 @@ int dc_sync(struct dc_repo *r, const struct dc_sync_opts *o, struct dc_sync_resu
 		/* the dc strategy writes the projection of both sides' deltas; a
 		 * text merge of canonical files would not be (and the hooks
 		 * refuse it) */
-		if (git(&st, &out, &errout, r, err, "merge", "--no-autostash", "--no-edit",
+		if (dc_run_gitl(&st, &out, &errout, r, err, "merge", "--no-autostash", "--no-edit",
 			"--strategy", dc ? "dc" : "ort", "-m", msg.buf, res->upstream, NULL))
 			goto cleanup;
 		if (st && !other && abort_op(&st, r, "merge", err))
