@@ -145,6 +145,58 @@ test_expect_success 'a primary branch holding other commits is refused, nothing 
 	)
 '
 
+test_expect_success 'a primary that keeps losing gives up after 5 attempts, its merge kept locally' '
+	rm -f raced-count &&
+	git clone -q shared.git p3 &&
+	worker s2 6 &&
+	write_script p3/.git/hooks/pre-push <<-\EOF &&
+	# every push, another primary wins with a fresh delta first
+	n=$(cat ../raced-count 2>/dev/null || echo 0)
+	n=$((n + 1))
+	echo $n >../raced-count
+	(
+		cd ../w-s3 &&
+		printf "{\"events\": [{\"race\": $n}]}\n" >in.json &&
+		git dc delta --frame $((10 + n)) --utc 2026-01-01T01:00:00Z in.json >/dev/null &&
+		rm in.json &&
+		git push -q origin HEAD:refs/heads/dc/streams/s3
+	) &&
+	git -C ../p1 dc merge --fetch --push >/dev/null 2>&1 &&
+	(
+		# and a delta that only the next attempt of this primary sees
+		cd ../w-s2 &&
+		printf "{\"events\": [{\"late\": $n}]}\n" >in.json &&
+		git dc delta --frame $((20 + n)) --utc 2026-01-01T02:00:00Z in.json >/dev/null &&
+		rm in.json &&
+		git push -q origin HEAD:refs/heads/dc/streams/s2
+	)
+	exit 0
+	EOF
+	(
+		cd p3 &&
+		test_expect_code 1 git dc merge --frame 6 --fetch --push >../out 2>../err &&
+		grep "^error: the remote.s .main. kept moving: 5 pushes lost the race; the merge is committed locally only" ../err &&
+		grep "^hint: run the command again" ../err &&
+		test "$(cat ../raced-count)" = 5 &&
+		git merge-base --is-ancestor origin/main HEAD &&
+		test "$(git -C ../shared.git rev-parse main)" = "$(git -C ../p1 rev-parse HEAD)"
+	)
+'
+
+test_expect_success 'HEAD on a ref that is not a branch is refused, nothing changed' '
+	(
+		cd p1 &&
+		git update-ref refs/dc/elsewhere HEAD &&
+		git symbolic-ref HEAD refs/dc/elsewhere &&
+		dc_snapshot not-a-branch &&
+		test_expect_code 1 git dc merge --streams 2>../err &&
+		grep "^error: HEAD points at .refs/dc/elsewhere., not a branch" ../err &&
+		dc_unchanged not-a-branch &&
+		git symbolic-ref HEAD refs/heads/main &&
+		git update-ref -d refs/dc/elsewhere
+	)
+'
+
 test_expect_success 'usage: --push needs --fetch, --streams excludes --fetch' '
 	test_expect_code 129 git -C p1 dc merge --push 2>err &&
 	grep "^error: --push needs --fetch" err &&
