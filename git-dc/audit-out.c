@@ -8,14 +8,19 @@ int dc_audit_commit(git_oid *out, struct dc_repo *r, const char *rev, struct dc_
 	int ret = -1;
 
 	if (git_revparse_single(&obj, r->git, rev ? rev : "HEAD")) {
-		if (rev)
-			return dc_err_set(err, DC_ERR_USAGE, "unknown revision '%s'", rev);
+		if (rev) {
+			dc_err_set(err, DC_ERR_USAGE, "unknown revision '%s'", rev);
+			dc_err_hint(err, "give a branch, a tag or a commit id ('git log --oneline'"
+				    " lists them)");
+			return -1;
+		}
 		dc_err_set(err, DC_ERR_REFUSED, "'HEAD' has no commits yet");
 		dc_err_hint(err, "run 'git dc init' to start a dc repository");
 		return -1;
 	}
 	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT)) {
 		dc_err_set(err, DC_ERR_USAGE, "'%s' is not a commit", rev ? rev : "HEAD");
+		dc_err_hint(err, "give a branch, a tag or a commit id");
 		goto cleanup;
 	}
 	git_oid_cpy(out, git_object_id(peeled));

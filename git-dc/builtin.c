@@ -35,6 +35,19 @@ static const char *error_kind(int code)
 	}
 }
 
+struct json_object *dc_json_error(const struct dc_err *err)
+{
+	struct json_object *e = json_object_new_object();
+	int code = err->code ? err->code : DC_ERR_FATAL;
+
+	json_object_object_add(e, "kind", json_object_new_string(error_kind(code)));
+	json_object_object_add(e, "message", json_object_new_string(err->msg.buf));
+	json_object_object_add(e, "hint", err->hint.len ?
+			       json_object_new_string(err->hint.buf) : NULL);
+	json_object_object_add(e, "exit_code", json_object_new_int(code));
+	return e;
+}
+
 int dc_report_error(const struct dc_err *err, int json, const char *command)
 {
 	int code = err->code ? err->code : DC_ERR_FATAL;
@@ -46,14 +59,9 @@ int dc_report_error(const struct dc_err *err, int json, const char *command)
 		fprintf(stderr, "hint: %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
 	}
 	if (json) {
-		struct json_object *doc = dc_json_doc(), *e = json_object_new_object();
+		struct json_object *doc = dc_json_doc();
 		json_object_object_add(doc, "command", json_object_new_string(command));
-		json_object_object_add(e, "kind", json_object_new_string(error_kind(code)));
-		json_object_object_add(e, "message", json_object_new_string(err->msg.buf));
-		json_object_object_add(e, "hint", err->hint.len ?
-				       json_object_new_string(err->hint.buf) : NULL);
-		json_object_object_add(e, "exit_code", json_object_new_int(code));
-		json_object_object_add(doc, "error", e);
+		json_object_object_add(doc, "error", dc_json_error(err));
 		dc_print_json(doc);
 	}
 	return code;
@@ -69,4 +77,22 @@ int dc_open_repo(struct dc_repo *r, int json, const char *command)
 	code = dc_report_error(&err, json, command);
 	dc_err_release(&err);
 	return code;
+}
+
+const char *dc_printable(const char *s)
+{
+	static struct dc_buf ring[4];
+	static size_t next;
+	struct dc_buf *b;
+	const char *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			break;
+	if (!*p)
+		return s;
+	b = &ring[next++ % 4];
+	dc_buf_reset(b);
+	dc_buf_addquoted(b, s, strlen(s), strlen(s));
+	return b->buf;
 }

@@ -23,6 +23,7 @@ int cmd_log(int argc, const char **argv);
 int cmd_merge(int argc, const char **argv);
 int cmd_push(int argc, const char **argv);
 int cmd_replay(int argc, const char **argv);
+int cmd_archive(int argc, const char **argv);
 int cmd_status(int argc, const char **argv);
 int cmd_sync(int argc, const char **argv);
 int cmd_uninstall(int argc, const char **argv);
@@ -36,6 +37,20 @@ int cmd_worktree(int argc, const char **argv);
  * Returns the exit code the error maps to.
  */
 int dc_report_error(const struct dc_err *err, int json, const char *command);
+
+/*
+ * The "error" member of that document: {"kind", "message", "hint",
+ * "exit_code"} (Documentation/schemas/error.schema.json), owned by the
+ * caller. For a command whose failure document carries more members.
+ */
+struct json_object *dc_json_error(const struct dc_err *err);
+
+/*
+ * `s` as printed for a human: itself, or quoted with its control bytes
+ * escaped ('state/a\x1b[2J.json') when it holds one, as a path read from
+ * a tree may. Lent: valid for the next three calls.
+ */
+const char *dc_printable(const char *s);
 
 /* Open the repository or report why not (returns 0 or the exit code). */
 int dc_open_repo(struct dc_repo *r, int json, const char *command);

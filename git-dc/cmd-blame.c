@@ -8,7 +8,7 @@
 #include "progress.h"
 
 static const char *const blame_usage[] = {
-	"git dc blame [--all] [--json] <file> <json-pointer>",
+	"git dc blame [--all] [-q | --quiet] [--json] <file> <json-pointer>",
 	NULL,
 };
 
@@ -101,7 +101,7 @@ static int committed_value(struct dc_json **doc, const struct dc_json **v, struc
 	}
 	if (dc_repo_read(&b, &exists, NULL, r, t, file, err))
 		goto cleanup;
-	if (exists && !dc_json_parse(doc, b.buf, b.len, NULL, NULL))
+	if (exists && !dc_json_parse(doc, b.buf, b.len, &dc_canonical_opts, NULL))
 		*v = dc_json_pointer(*doc, pointer, 0, DC_JSON_NULL, NULL);
 	ret = 0;
 cleanup:
@@ -127,12 +127,13 @@ int cmd_blame(int argc, const char **argv)
 	const struct dc_write *win;
 	const char *file, *pointer;
 	size_t i, n, from;
-	int all = 0, json = 0, code, found = 0;
+	int all = 0, json = 0, quiet = 0, code, found = 0;
 	git_oid tip, commit;
 	char hex[GIT_OID_HEXSZ + 1];
 	uint64_t frame;
 	struct dc_option opts[] = {
 		OPT_BOOL(0, "all", &all, "show every value the pointer held, from genesis on"),
+		OPT_BOOL('q', "quiet", &quiet, "no progress"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -157,7 +158,7 @@ int cmd_blame(int argc, const char **argv)
 	if (dc_audit_commit(&tip, &r, NULL, &err) || dc_history_load(&h, &r, &tip, &err))
 		goto fail;
 	if (!dc_rules_is_canonical(&h.rules, file)) {
-		dc_err_set(&err, DC_ERR_REFUSED, "'%s' is not a canonical file of the rules", file);
+		dc_rules_not_canonical(&err, &h.rules, file);
 		goto fail;
 	}
 	frame = h.head_frame;
@@ -166,7 +167,7 @@ int cmd_blame(int argc, const char **argv)
 		goto fail;
 	for (n = 0; h.has_head && n < h.norder && h.order[n]->frame <= frame; n++)
 		;
-	dc_progress_init(&progress, 0);
+	dc_progress_init(&progress, quiet);
 	for (i = 0; i < n; i++) {
 		dc_progress_update(&progress, "Replaying deltas", i + 1, n);
 		if (dc_replay_watched(&p, &ws, h.order[i], &err))
@@ -181,6 +182,8 @@ int cmd_blame(int argc, const char **argv)
 	if (!win->value) {
 		dc_err_set(&err, DC_ERR_REFUSED, "'%s' holds nothing at '%s' (frame %llu)", file,
 			   pointer, (unsigned long long)frame);
+		dc_err_hint(&err, "'git dc replay %s' shows what the file holds; a pointer names"
+			    " members and indexes: /agents/ada/bio, /posts/0", file);
 		goto fail;
 	}
 	dv = dc_audit_count_at(&h.rules, file, pointer);

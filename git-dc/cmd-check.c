@@ -2,9 +2,10 @@
 #include <string.h>
 #include "builtin.h"
 #include "merge.h"
+#include "progress.h"
 
 static const char *const check_usage[] = {
-	"git dc check [--json] [--index | <commit>... | <old>..<new>]",
+	"git dc check [-q | --quiet] [--json] [--index | <commit>... | <old>..<new>]",
 	NULL,
 };
 
@@ -72,11 +73,14 @@ static int add_range(git_oid **ids, size_t *n, size_t *alloc, struct dc_repo *r,
 	if (!strstr(spec, "..")) {
 		if (git_revparse_single(&obj, r->git, spec)) {
 			dc_err_set(err, DC_ERR_USAGE, "unknown revision '%s'", spec);
+			dc_err_hint(err, "give commits, <old>..<new>, or --index ('git log"
+				    " --oneline' lists the commits)");
 			return -1;
 		}
 		if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT)) {
 			git_object_free(obj);
 			dc_err_set(err, DC_ERR_USAGE, "'%s' is not a commit", spec);
+			dc_err_hint(err, "give a branch, a tag or a commit id");
 			return -1;
 		}
 		git_object_free(obj);
@@ -95,11 +99,13 @@ static int add_range(git_oid **ids, size_t *n, size_t *alloc, struct dc_repo *r,
 	if (!strncmp(spec, "0000000000000000000000000000000000000000..", 42)) {
 		if (git_oid_fromstr(&id, spec + 42) || git_revwalk_push(w, &id)) {
 			dc_err_set(err, DC_ERR_USAGE, "unknown revision '%s'", spec + 42);
+			dc_err_hint(err, "after an all-zero <old>, give the new commit's full id");
 			goto cleanup;
 		}
 		git_revwalk_hide_glob(w, "refs/*");
 	} else if (git_revwalk_push_range(w, spec)) {
 		dc_err_set(err, DC_ERR_USAGE, "unknown revision range '%s'", spec);
+		dc_err_hint(err, "give <old>..<new> with two commits this repository has");
 		goto cleanup;
 	}
 	while (!git_revwalk_next(&id, w)) {
@@ -119,9 +125,11 @@ int cmd_check(int argc, const char **argv)
 	struct checked *c = NULL;
 	git_oid *ids = NULL;
 	size_t nids = 0, alloc = 0, nc = 0, i, k, bad = 0;
-	int json = 0, index = 0, code = 0;
+	struct dc_progress progress;
+	int json = 0, index = 0, quiet = 0, code = 0;
 	struct dc_option opts[] = {
 		OPT_BOOL(0, "index", &index, "check what 'git commit' would record, against HEAD"),
+		OPT_BOOL('q', "quiet", &quiet, "no progress"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -145,9 +153,15 @@ int cmd_check(int argc, const char **argv)
 		if (!argc && add_range(&ids, &nids, &alloc, &r, "HEAD", &err))
 			goto fail;
 		c = dc_xcalloc(nids + 1, sizeof(*c));
-		for (i = 0; i < nids; i++, nc++)
-			if (check_commit(&c[i], &r, &ids[i], &err))
+		dc_progress_init(&progress, quiet);
+		for (i = 0; i < nids; i++, nc++) {
+			dc_progress_update(&progress, "Checking commits", i + 1, nids);
+			if (check_commit(&c[i], &r, &ids[i], &err)) {
+				dc_progress_done(&progress);
 				goto fail;
+			}
+		}
+		dc_progress_done(&progress);
 	}
 	for (i = 0; i < nc; i++)
 		bad += c[i].res.n;

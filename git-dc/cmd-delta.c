@@ -5,21 +5,28 @@
 #include "init.h"
 
 static const char *const delta_usage[] = {
-	"git dc delta [--frame <n>] [--stream <id>] [--utc <instant>] [--json] [<file> | -]",
+	"git dc delta [--frame <n>] [--stream <id>] [--utc <instant>] [-q | --quiet] [--json]"
+	" [<file> | -]",
 	NULL,
 };
 
-static int slurp(struct dc_buf *out, const char *path, struct dc_err *err)
+/* Read the delta, at most `max` bytes and one more (enough for
+ * dc_add_delta() to refuse it: memory stays bounded). */
+static int slurp(struct dc_buf *out, const char *path, uint64_t max, struct dc_err *err)
 {
 	FILE *f = (!path || !strcmp(path, "-")) ? stdin : fopen(path, "rb");
 
-	if (!f)
-		return dc_err_set(err, DC_ERR_FATAL, "cannot read '%s': %s", path, strerror(errno));
+	if (!f) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot read '%s': %s", path, strerror(errno));
+		dc_err_hint(err, "give the path of a delta file, or '-' to read it from standard"
+			    " input");
+		return -1;
+	}
 	for (;;) {
 		char chunk[65536];
 		size_t got = fread(chunk, 1, sizeof(chunk), f);
 		dc_buf_add(out, chunk, got);
-		if (got < sizeof(chunk))
+		if (got < sizeof(chunk) || out->len > max)
 			break;
 	}
 	if (ferror(f)) {
@@ -39,7 +46,8 @@ int cmd_delta(int argc, const char **argv)
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
 	struct dc_buf in = DC_BUF_INIT;
-	int json = 0, code;
+	int json = 0, quiet = 0, code;
+	uint64_t max;
 	struct dc_option opts[] = {
 		OPT_U64(0, "frame", &o.frame, &o.has_frame, "<n>",
 			"the frame (default: the delta's, else the one after the merged frame)"),
@@ -47,6 +55,7 @@ int cmd_delta(int argc, const char **argv)
 			   "the stream id (default: the delta's, branch dc/streams/<id>, dc.stream)"),
 		OPT_STRING(0, "utc", &o.utc, "<instant>",
 			   "the delta's utc when it has none (default: now)"),
+		OPT_BOOL('q', "quiet", &quiet, "print nothing when the delta is committed"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -63,7 +72,7 @@ int cmd_delta(int argc, const char **argv)
 		o.input_path = NULL;
 	if ((code = dc_open_repo(&r, json, "delta")))
 		return code;
-	if (slurp(&in, o.input_path, &err)) {
+	if (dc_add_delta_limit(&max, &r, &err) || slurp(&in, o.input_path, max, &err)) {
 		code = dc_report_error(&err, json, "delta");
 		goto cleanup;
 	}
@@ -85,10 +94,11 @@ int cmd_delta(int argc, const char **argv)
 		json_object_object_add(doc, "commit", res.committed ?
 				       json_object_new_string(res.commit) : NULL);
 		dc_print_json(doc);
-	} else if (res.committed) {
-		printf("Committed %s in %.12s\n", res.path, res.commit);
-	} else {
-		printf("Already committed: %s (identical bytes)\n", res.path);
+	} else if (!quiet) {
+		if (res.committed)
+			printf("Committed %s in %.12s\n", res.path, res.commit);
+		else
+			printf("Already committed: %s (identical bytes)\n", res.path);
 	}
 	code = 0;
 cleanup:

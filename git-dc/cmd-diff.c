@@ -10,7 +10,7 @@
 #include "progress.h"
 
 static const char *const diff_usage[] = {
-	"git dc diff [--json] <frame-a> <frame-b>",
+	"git dc diff [-q | --quiet] [--json] <frame-a> <frame-b>",
 	NULL,
 };
 
@@ -87,9 +87,10 @@ int cmd_diff(int argc, const char **argv)
 	const char **files = NULL;
 	size_t nfiles = 0, i, k, n, na, total = 0;
 	uint64_t a, bf;
-	int json = 0, code;
+	int json = 0, quiet = 0, code;
 	git_oid tip;
 	struct dc_option opts[] = {
+		OPT_BOOL('q', "quiet", &quiet, "no progress"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -120,7 +121,7 @@ int cmd_diff(int argc, const char **argv)
 		goto fail;
 
 	/* the two states, and what differs between them */
-	dc_progress_init(&progress, 0);
+	dc_progress_init(&progress, quiet);
 	code = dc_replay_to(&pa, &r, &h, a, dc_progress_update, &progress, &err) ||
 		dc_replay_to(&pb, &r, &h, bf, dc_progress_update, &progress, &err);
 	if (code)

@@ -5,9 +5,9 @@
 #include "install.h"
 
 static const char *const init_usage[] = {
-	"git dc init [--preset <name>] [--force] [--json]",
-	"git dc init --no-hooks [--preset <name>] [--force] [--json]",
-	"git dc init --server [--json]",
+	"git dc init [--preset <name>] [--force] [-q | --quiet] [--json]",
+	"git dc init --no-hooks [--preset <name>] [--force] [-q | --quiet] [--json]",
+	"git dc init --server [-q | --quiet] [--json]",
 	NULL,
 };
 
@@ -21,6 +21,13 @@ static struct json_object *names_json(char **names, size_t n)
 	return a;
 }
 
+static void print_install_warnings(const struct dc_install_result *ir)
+{
+	if (ir->attributes_no_rules)
+		fprintf(stderr, "warning: info/attributes not written: HEAD holds no rules yet\n"
+			"hint: run 'git dc init --server' again once the genesis commit is pushed\n");
+}
+
 static void print_install(const struct dc_install_result *ir)
 {
 	size_t i;
@@ -28,9 +35,7 @@ static void print_install(const struct dc_install_result *ir)
 	for (i = 0; i < ir->nchained; i++)
 		printf("Kept the %s hook that was there: it runs after git-dc's check (%s/%s%s)\n",
 		       ir->chained[i], ir->hooks_dir, ir->chained[i], DC_HOOK_CHAINED_SUFFIX);
-	if (ir->attributes_no_rules)
-		fprintf(stderr, "warning: info/attributes not written: HEAD holds no rules yet\n"
-			"hint: run 'git dc init --server' again once the genesis commit is pushed\n");
+	print_install_warnings(ir);
 }
 
 int cmd_init(int argc, const char **argv)
@@ -41,7 +46,7 @@ int cmd_init(int argc, const char **argv)
 	struct dc_install_result ir;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
-	int json = 0, code, installed;
+	int json = 0, quiet = 0, code, installed;
 	size_t i;
 	struct dc_option opts[] = {
 		OPT_STRING(0, "preset", &o.preset, "<name>",
@@ -50,6 +55,7 @@ int cmd_init(int argc, const char **argv)
 		OPT_BOOL(0, "no-hooks", &io.no_hooks, "set the configuration, install no hook"),
 		OPT_BOOL(0, "server", &io.server,
 			 "install the server side in a bare repository (no commit)"),
+		OPT_BOOL('q', "quiet", &quiet, "print only errors and warnings"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -62,7 +68,7 @@ int cmd_init(int argc, const char **argv)
 		dc_usage_with_options(init_usage, opts, 1);
 	}
 	if (io.server && (o.preset || o.force || io.no_hooks)) {
-		fprintf(stderr, "error: --server takes no other option than --json\n");
+		fprintf(stderr, "error: --server takes no other option than --quiet and --json\n");
 		dc_usage_with_options(init_usage, opts, 1);
 	}
 	if ((code = dc_open_repo(&r, json, "init")))
@@ -82,7 +88,7 @@ int cmd_init(int argc, const char **argv)
 		fprintf(stderr, "warning: canonical file '%s' is not committed, so it is not part"
 			" of genesis\nhint: commit it first if it holds the starting state\n",
 			res.uncommitted[i]);
-	if (res.committed && !json) {
+	if (res.committed && !json && !quiet) {
 		printf("Initialized the dc repository in %.12s", res.commit);
 		if (res.preset)
 			printf(" (preset %s)", res.preset);
@@ -114,6 +120,8 @@ int cmd_init(int argc, const char **argv)
 		json_object_object_add(doc, "server_attributes_written",
 				       json_object_new_boolean(ir.attributes_written));
 		dc_print_json(doc);
+	} else if (quiet) {
+		print_install_warnings(&ir);
 	} else {
 		print_install(&ir);
 		if (io.server)

@@ -187,7 +187,7 @@ int cmd_log(int argc, const char **argv)
 		dc_buf_reset(&utc);
 		dc_utc_format(&utc, &d->utc);
 		printf("frame %llu %s %s %s%s\n", (unsigned long long)d->frame, utc.buf, d->stream,
-		       d->path, pending ? " (pending: not merged yet)" : "");
+		       dc_printable(d->path), pending ? " (pending: not merged yet)" : "");
 		each_section(&h, d, human_section, &lo);
 	}
 	for (i = 0; i < h.n; i++) {
@@ -203,8 +203,8 @@ int cmd_log(int argc, const char **argv)
 				json_object_object_add(o, "copy_of", json_object_new_string(of->path));
 				json_object_array_add(copies, o);
 			} else {
-				printf("copy        %s: the bytes of %s, applied once\n", d->path,
-				       of->path);
+				printf("copy        %s: the bytes of %s, applied once\n",
+				       dc_printable(d->path), dc_printable(of->path));
 			}
 			continue;
 		}
@@ -218,7 +218,7 @@ int cmd_log(int argc, const char **argv)
 			json_object_object_add(o, "reason", json_object_new_string(d->reason));
 			json_object_array_add(quar, o);
 		} else {
-			printf("quarantined %s: %s\n", d->path, d->reason);
+			printf("quarantined %s: %s\n", dc_printable(d->path), d->reason);
 		}
 	}
 	if (lo.json) {

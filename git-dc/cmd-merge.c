@@ -114,18 +114,19 @@ static void print_human(const struct dc_merge_result *res, int dry_run, int quie
 		events += res->sections[i].applied;
 	if (!quiet) {
 		for (i = 0; i < res->nquarantined; i++)
-			printf("quarantined %s: %s\n", res->quarantined[i].path,
+			printf("quarantined %s: %s\n", dc_printable(res->quarantined[i].path),
 			       res->quarantined[i].reason);
 		for (i = 0; i < res->nunknown; i++)
-			printf("unknown     %s: %s\n", res->unknown[i].path, res->unknown[i].reason);
+			printf("unknown     %s: %s\n", dc_printable(res->unknown[i].path),
+			       res->unknown[i].reason);
 		for (i = 0; i < res->nevents_quarantined; i++) {
 			const struct dc_merge_event_note *n = &res->events_quarantined[i];
-			printf("event       %s: %s[%zu]: %s\n", n->path, n->section, n->index,
+			printf("event       %s: %s[%zu]: %s\n", dc_printable(n->path), n->section, n->index,
 			       n->reason);
 		}
 		for (i = 0; i < res->nlate; i++)
 			printf("late        %s: frame %llu arrived after frame %llu was merged\n",
-			       res->late[i].path, (unsigned long long)res->late[i].frame,
+			       dc_printable(res->late[i].path), (unsigned long long)res->late[i].frame,
 			       (unsigned long long)res->prev_frame);
 	}
 	if (!res->napplied && !res->nchanged) {
@@ -156,7 +157,7 @@ static void print_fleet(const struct dc_primary_result *pr, const char *remote, 
 	size_t i;
 
 	for (i = 0; i < res->nskipped; i++)
-		printf("skipped     %s: %s\n", res->skipped[i].path, res->skipped[i].reason);
+		printf("skipped     %s: %s\n", dc_printable(res->skipped[i].path), res->skipped[i].reason);
 	if (!quiet && res->nconsumed)
 		printf("Took in %zu stream%s\n", res->nconsumed, res->nconsumed == 1 ? "" : "s");
 	if (pr->lost_races)

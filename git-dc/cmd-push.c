@@ -4,7 +4,7 @@
 #include "fleet.h"
 
 static const char *const push_usage[] = {
-	"git dc push [--to <branch>] [--attempts <n>] [--json] [<remote>]",
+	"git dc push [--to <branch>] [--attempts <n>] [-q | --quiet] [--json] [<remote>]",
 	NULL,
 };
 
@@ -60,13 +60,14 @@ int cmd_push(int argc, const char **argv)
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
 	uint64_t attempts = 0;
-	int has_attempts = 0, json = 0, code;
+	int has_attempts = 0, json = 0, quiet = 0, code;
 	struct dc_option opts[] = {
 		OPT_STRING(0, "to", &o.to, "<branch>",
 			   "push to this shared branch (fetch, rebase, retry) instead of the"
 			   " stream's own ref"),
 		OPT_U64(0, "attempts", &attempts, &has_attempts, "<n>",
 			"give up after n rejected pushes (default 10)"),
+		OPT_BOOL('q', "quiet", &quiet, "print nothing when the push succeeds"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -92,7 +93,7 @@ int cmd_push(int argc, const char **argv)
 	}
 	if (json)
 		print_json(&res);
-	else
+	else if (!quiet)
 		print_human(&res);
 	code = 0;
 cleanup:

@@ -9,8 +9,8 @@
 #include "progress.h"
 
 static const char *const replay_usage[] = {
-	"git dc replay [--to <frame>] [--json] --out <dir>",
-	"git dc replay [--to <frame>] [--json] <file>",
+	"git dc replay [--to <frame>] [-q | --quiet] [--json] --out <dir>",
+	"git dc replay [--to <frame>] [-q | --quiet] [--json] <file>",
 	NULL,
 };
 
@@ -32,6 +32,54 @@ static int make_leading_dirs(const char *path, struct dc_err *err)
 	return ret;
 }
 
+struct out_ctx {
+	const char *dir;	/* --out: write there */
+	const char *want;	/* <file>: capture this path only */
+	struct dc_buf *bytes;
+	git_oid *blob;
+	int found;
+	struct json_object *files;
+	size_t written, absent;
+};
+
+static int take_output(void *data, const char *path, const struct dc_buf *bytes,
+		       const git_oid *oid, struct dc_err *err)
+{
+	struct out_ctx *c = data;
+	struct dc_buf p = DC_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	int ret = -1;
+
+	if (c->want) {
+		if (!strcmp(path, c->want) && bytes) {
+			dc_buf_reset(c->bytes);
+			dc_buf_addbuf(c->bytes, bytes);
+			git_oid_cpy(c->blob, oid);
+			c->found = 1;
+		}
+		return 0;
+	}
+	{
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "path", json_object_new_string(path));
+		json_object_object_add(f, "blob", bytes ? json_object_new_string(
+			git_oid_tostr(hex, sizeof(hex), oid)) : NULL);
+		json_object_array_add(c->files, f);
+	}
+	if (!bytes) {
+		c->absent++;
+		return 0;
+	}
+	dc_buf_addf(&p, "%s/%s", c->dir, path);
+	if (make_leading_dirs(p.buf, err) || dc_write_file_atomic(p.buf, bytes->buf, bytes->len, err))
+		goto cleanup;
+	c->written++;
+	ret = 0;
+cleanup:
+	dc_buf_release(&p);
+	return ret;
+}
+
 int cmd_replay(int argc, const char **argv)
 {
 	struct dc_history h = DC_HISTORY_INIT;
@@ -39,18 +87,21 @@ int cmd_replay(int argc, const char **argv)
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
 	struct dc_progress progress;
-	struct dc_buf bytes = DC_BUF_INIT, path = DC_BUF_INIT;
+	struct dc_buf bytes = DC_BUF_INIT;
 	struct json_object *doc = NULL, *files = NULL;
 	const char *out = NULL, *file = NULL, **canon = NULL;
 	uint64_t to = 0;
 	size_t ncanon = 0, i, written = 0, absent = 0;
-	int has_to = 0, json = 0, code, exists;
+	int has_to = 0, json = 0, quiet = 0, code, exists;
+	const struct dc_section *seg;
+	long segno = -1;
 	git_oid tip, blob;
 	char hex[GIT_OID_HEXSZ + 1];
 	struct dc_option opts[] = {
 		OPT_U64(0, "to", &to, &has_to, "<frame>",
 			"the state at the end of this frame (default: the merged frame)"),
 		OPT_STRING(0, "out", &out, "<dir>", "write every canonical file under <dir>"),
+		OPT_BOOL('q', "quiet", &quiet, "no progress, and no summary line with --out"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -72,10 +123,10 @@ int cmd_replay(int argc, const char **argv)
 	if (!has_to)
 		to = h.has_head ? h.head_frame : 0;
 	if (file && !dc_rules_is_canonical(&h.rules, file)) {
-		dc_err_set(&err, DC_ERR_REFUSED, "'%s' is not a canonical file of the rules", file);
+		dc_rules_not_canonical(&err, &h.rules, file);
 		goto fail;
 	}
-	dc_progress_init(&progress, 0);
+	dc_progress_init(&progress, quiet);
 	if (!has_to && !h.has_head) {
 		/* never merged: the state is genesis */
 		code = dc_replay_init(&p, &r, &h.rules, &h.genesis, &err);
@@ -86,12 +137,43 @@ int cmd_replay(int argc, const char **argv)
 	if (code)
 		goto fail;
 
-	if (file) {
+	if (file && (seg = dc_rules_segmented(&h.rules, file, &segno)) && segno >= 0) {
+		/* one segment file of a segmented array */
+		struct out_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.want = file;
+		c.bytes = &bytes;
+		c.blob = &blob;
+		if (dc_replay_outputs(&p, seg->file, take_output, &c, &err))
+			goto fail;
+		exists = c.found;
+		if (exists && json) {
+			/* its value: the chunk's elements */
+			struct dc_json *val = NULL;
+			if (dc_json_parse(&val, bytes.buf, bytes.len, &dc_canonical_opts, &err))
+				goto fail;
+			doc = dc_json_doc();
+			json_object_object_add(doc, "command", json_object_new_string("replay"));
+			json_object_object_add(doc, "frame", json_object_new_int64((int64_t)to));
+			json_object_object_add(doc, "path", json_object_new_string(file));
+			json_object_object_add(doc, "blob", json_object_new_string(
+				git_oid_tostr(hex, sizeof(hex), &blob)));
+			json_object_object_add(doc, "value", dc_audit_value_json(val));
+			dc_json_free(val);
+			dc_print_json(doc);
+			code = 0;
+			goto cleanup;
+		}
+	} else if (file) {
 		if (dc_replay_file(&bytes, &exists, &blob, &p, file, &err))
 			goto fail;
+	}
+	if (file) {
 		if (!exists) {
 			dc_err_set(&err, DC_ERR_REFUSED, "'%s' does not exist at frame %llu", file,
 				   (unsigned long long)to);
+			dc_err_hint(&err, "the first merge of a delta writing it creates it: try a"
+				    " later frame with --to, or see 'git dc log'");
 			goto fail;
 		}
 		if (json) {
@@ -117,27 +199,16 @@ int cmd_replay(int argc, const char **argv)
 
 	ncanon = dc_rules_files(&h.rules, &canon);
 	files = json_object_new_array();
-	for (i = 0; i < ncanon; i++) {
-		struct json_object *f = json_object_new_object();
-
-		if (dc_replay_file(&bytes, &exists, &blob, &p, canon[i], &err)) {
-			json_object_put(f);
-			goto fail;
-		}
-		json_object_object_add(f, "path", json_object_new_string(canon[i]));
-		json_object_object_add(f, "blob", exists ? json_object_new_string(
-			git_oid_tostr(hex, sizeof(hex), &blob)) : NULL);
-		json_object_array_add(files, f);
-		if (!exists) {
-			absent++;
-			continue;
-		}
-		dc_buf_reset(&path);
-		dc_buf_addf(&path, "%s/%s", out, canon[i]);
-		if (make_leading_dirs(path.buf, &err) ||
-		    dc_write_file_atomic(path.buf, bytes.buf, bytes.len, &err))
-			goto fail;
-		written++;
+	{
+		struct out_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.dir = out;
+		c.files = files;
+		for (i = 0; i < ncanon; i++)
+			if (dc_replay_outputs(&p, canon[i], take_output, &c, &err))
+				goto fail;
+		written = c.written;
+		absent = c.absent;
 	}
 	if (json) {
 		doc = dc_json_doc();
@@ -148,7 +219,7 @@ int cmd_replay(int argc, const char **argv)
 		json_object_object_add(doc, "files", files);
 		files = NULL;
 		dc_print_json(doc);
-	} else {
+	} else if (!quiet) {
 		printf("Replayed frame %llu from genesis (%zu delta%s) into '%s': %zu file%s"
 		       " written, %zu absent\n", (unsigned long long)to, p.nseq,
 		       p.nseq == 1 ? "" : "s", out, written, written == 1 ? "" : "s", absent);
@@ -161,7 +232,6 @@ cleanup:
 	json_object_put(files);
 	free(canon);
 	dc_buf_release(&bytes);
-	dc_buf_release(&path);
 	dc_replay_release(&p);
 	dc_history_release(&h);
 	dc_err_release(&err);

@@ -93,7 +93,7 @@ int cmd_status(int argc, const char **argv)
 		printf("\nPending deltas (%zu):\n", res.npending);
 		for (i = 0; i < res.npending; i++)
 			printf("  frame %-6llu %-24s %s%s\n", (unsigned long long)res.pending[i].frame,
-			       res.pending[i].stream, res.pending[i].path,
+			       res.pending[i].stream, dc_printable(res.pending[i].path),
 			       res.had_head && res.pending[i].frame <= res.prev_frame ? " (late)" : "");
 	} else {
 		printf("No pending deltas\n");
@@ -101,7 +101,7 @@ int cmd_status(int argc, const char **argv)
 	if (res.nquarantined) {
 		printf("\nQuarantined deltas (%zu), never applied:\n", res.nquarantined);
 		for (i = 0; i < res.nquarantined; i++)
-			printf("  %s: %s\n", res.quarantined[i].path, res.quarantined[i].reason);
+			printf("  %s: %s\n", dc_printable(res.quarantined[i].path), res.quarantined[i].reason);
 	}
 	code = 0;
 cleanup:

@@ -4,9 +4,26 @@
 #include "sync.h"
 
 static const char *const sync_usage[] = {
-	"git dc sync [--merge] [--json] [<remote> [<branch>]]",
+	"git dc sync [--merge] [-q | --quiet] [--json] [<remote> [<branch>]]",
 	NULL,
 };
+
+static void print_human(const struct dc_sync_result *res)
+{
+	if (!strcmp(res->mode, "up-to-date")) {
+		printf("Already up to date with '%s' of '%s'\n", res->branch, res->remote);
+		return;
+	}
+	printf("Synced with '%s' of '%s' (%s): %zu commit%s, %zu new delta%s", res->branch,
+	       res->remote, res->mode, res->commits, res->commits == 1 ? "" : "s", res->ndeltas,
+	       res->ndeltas == 1 ? "" : "s");
+	if (res->has_frame && res->had_frame && res->frame_before != res->frame_after)
+		printf(", merged frame %llu -> %llu", (unsigned long long)res->frame_before,
+		       (unsigned long long)res->frame_after);
+	else if (res->has_frame && !res->had_frame)
+		printf(", merged frame %llu", (unsigned long long)res->frame_after);
+	printf(": %.12s\n", res->now);
+}
 
 int cmd_sync(int argc, const char **argv)
 {
@@ -14,10 +31,11 @@ int cmd_sync(int argc, const char **argv)
 	struct dc_sync_result res;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
-	int json = 0, code;
+	int json = 0, quiet = 0, code;
 	size_t i;
 	struct dc_option opts[] = {
 		OPT_BOOL(0, "merge", &o.merge, "merge diverged histories instead of rebasing"),
+		OPT_BOOL('q', "quiet", &quiet, "print nothing when the sync succeeds"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -55,18 +73,8 @@ int cmd_sync(int argc, const char **argv)
 		json_object_object_add(doc, "frame", res.has_frame ?
 				       json_object_new_int64((int64_t)res.frame_after) : NULL);
 		dc_print_json(doc);
-	} else if (!strcmp(res.mode, "up-to-date")) {
-		printf("Already up to date with '%s' of '%s'\n", res.branch, res.remote);
-	} else {
-		printf("Synced with '%s' of '%s' (%s): %zu commit%s, %zu new delta%s", res.branch,
-		       res.remote, res.mode, res.commits, res.commits == 1 ? "" : "s", res.ndeltas,
-		       res.ndeltas == 1 ? "" : "s");
-		if (res.has_frame && res.had_frame && res.frame_before != res.frame_after)
-			printf(", merged frame %llu -> %llu", (unsigned long long)res.frame_before,
-			       (unsigned long long)res.frame_after);
-		else if (res.has_frame && !res.had_frame)
-			printf(", merged frame %llu", (unsigned long long)res.frame_after);
-		printf(": %.12s\n", res.now);
+	} else if (!quiet) {
+		print_human(&res);
 	}
 	code = 0;
 cleanup:

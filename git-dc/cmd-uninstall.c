@@ -3,7 +3,7 @@
 #include "install.h"
 
 static const char *const uninstall_usage[] = {
-	"git dc uninstall [--json]",
+	"git dc uninstall [-q | --quiet] [--json]",
 	NULL,
 };
 
@@ -22,9 +22,10 @@ int cmd_uninstall(int argc, const char **argv)
 	struct dc_uninstall_result res;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
-	int json = 0, code;
+	int json = 0, quiet = 0, code;
 	size_t i;
 	struct dc_option opts[] = {
+		OPT_BOOL('q', "quiet", &quiet, "print only errors and warnings"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -53,7 +54,7 @@ int cmd_uninstall(int argc, const char **argv)
 				       json_object_new_boolean(res.attributes_restored));
 		json_object_object_add(doc, "kept", names_json(res.kept, res.nkept));
 		dc_print_json(doc);
-	} else {
+	} else if (!quiet) {
 		for (i = 0; i < res.nremoved; i++)
 			printf("removed hook    %s\n", res.removed[i]);
 		for (i = 0; i < res.nrestored; i++)

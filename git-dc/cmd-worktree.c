@@ -3,9 +3,10 @@
 #include "builtin.h"
 #include "fleet.h"
 
-#define ADD_USAGE "git dc worktree add [--no-fetch] [--json] <stream> [<path>]"
-#define REMOVE_USAGE "git dc worktree remove [-f | --force] [--json] <stream>"
-#define PRUNE_USAGE "git dc worktree prune [-n | --dry-run] [--expire <seconds>] [--json]"
+#define ADD_USAGE "git dc worktree add [--no-fetch] [-q | --quiet] [--json] <stream> [<path>]"
+#define REMOVE_USAGE "git dc worktree remove [-f | --force] [-q | --quiet] [--json] <stream>"
+#define PRUNE_USAGE \
+	"git dc worktree prune [-n | --dry-run] [--expire <seconds>] [-q | --quiet] [--json]"
 
 static const char *const worktree_usage[] = { ADD_USAGE, REMOVE_USAGE, PRUNE_USAGE, NULL };
 static const char *const add_usage[] = { ADD_USAGE, NULL };
@@ -41,10 +42,11 @@ static int cmd_add(int argc, const char **argv)
 	struct dc_worktree_add_result res;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
-	int json = 0, code;
+	int json = 0, quiet = 0, code;
 	struct dc_option opts[] = {
 		OPT_BOOL(0, "no-fetch", &o.no_fetch,
 			 "start from what was fetched last (do not fetch the merged branch)"),
+		OPT_BOOL('q', "quiet", &quiet, "print nothing when it succeeds"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -78,7 +80,7 @@ static int cmd_add(int argc, const char **argv)
 				       json_object_new_boolean(res.fast_forwarded));
 		json_object_object_add(doc, "holds_own", json_object_new_boolean(res.holds_own));
 		dc_print_json(doc);
-	} else {
+	} else if (!quiet) {
 		printf("Worktree of stream '%s' at '%s' ", o.stream, res.path);
 		if (!res.branch_existed)
 			printf("(new branch %s from %s %.12s)\n", res.branch, res.start_name,
@@ -106,11 +108,12 @@ static int cmd_remove(int argc, const char **argv)
 	struct dc_worktree_remove_result res;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
-	int json = 0, code;
+	int json = 0, quiet = 0, code;
 	size_t i;
 	struct dc_option opts[] = {
 		OPT_BOOL('f', "force", &o.force,
 			 "remove it even with unpushed deltas or uncommitted files (they are lost)"),
+		OPT_BOOL('q', "quiet", &quiet, "print nothing when it succeeds"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -131,20 +134,13 @@ static int cmd_remove(int argc, const char **argv)
 				fprintf(stderr, "\t%s\n", res.unpushed[i]);
 		code = dc_report_error(&err, 0, "worktree");
 		if (json) {
-			struct json_object *doc = doc_for("remove"), *e = json_object_new_object();
+			struct json_object *doc = doc_for("remove");
 
 			json_object_object_add(doc, "stream", json_object_new_string(o.stream));
 			json_object_object_add(doc, "removed", json_object_new_boolean(0));
 			json_object_object_add(doc, "unpushed",
 					       strings_json(res.unpushed, res.nunpushed));
-			json_object_object_add(e, "kind", json_object_new_string(
-						       code == DC_ERR_FATAL ? "fatal" :
-						       code == DC_ERR_USAGE ? "usage" : "refused"));
-			json_object_object_add(e, "message", json_object_new_string(err.msg.buf));
-			json_object_object_add(e, "hint", err.hint.len ?
-					       json_object_new_string(err.hint.buf) : NULL);
-			json_object_object_add(e, "exit_code", json_object_new_int(code));
-			json_object_object_add(doc, "error", e);
+			json_object_object_add(doc, "error", dc_json_error(&err));
 			dc_print_json(doc);
 		}
 		goto cleanup;
@@ -158,7 +154,7 @@ static int cmd_remove(int argc, const char **argv)
 		json_object_object_add(doc, "branch", json_object_new_string(res.branch));
 		json_object_object_add(doc, "unpushed", strings_json(res.unpushed, res.nunpushed));
 		dc_print_json(doc);
-	} else {
+	} else if (!quiet) {
 		printf("Removed the worktree of stream '%s' ('%s') and its branch %s%s\n", o.stream,
 		       res.path, res.branch, res.nunpushed ? ", dropping unpushed deltas:" : "");
 		for (i = 0; i < res.nunpushed; i++)
@@ -220,12 +216,13 @@ static int cmd_prune(int argc, const char **argv)
 	struct dc_worktree_prune_result res;
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
-	int json = 0, has_expire = 0, code;
+	int json = 0, quiet = 0, has_expire = 0, code;
 	size_t i;
 	struct dc_option opts[] = {
 		OPT_BOOL('n', "dry-run", &o.dry_run, "say what would be done, change nothing"),
 		OPT_U64(0, "expire", &o.expire, &has_expire, "<seconds>",
 			"lock files at least this old are stale (default 600)"),
+		OPT_BOOL('q', "quiet", &quiet, "print nothing when it succeeds"),
 		OPT_BOOL(0, "json", &json, "print one JSON document"),
 		OPT_END(),
 	};
@@ -273,7 +270,7 @@ static int cmd_prune(int argc, const char **argv)
 		json_object_object_add(doc, "deleted", branches_json(res.deleted, res.ndeleted));
 		json_object_object_add(doc, "kept", branches_json(res.kept, res.nkept));
 		dc_print_json(doc);
-	} else {
+	} else if (!quiet) {
 		print_prune(&res, o.dry_run);
 	}
 	code = 0;

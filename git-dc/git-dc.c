@@ -23,6 +23,7 @@ struct cmd_struct {
 };
 
 static const struct cmd_struct commands[] = {
+	{ "archive", cmd_archive, "fold old frames into a snapshot and remove their deltas" },
 	{ "blame", cmd_blame, "show which delta wrote a value of a canonical file" },
 	{ "check", cmd_check, "check commits (or the index) against the protocol's rules" },
 	{ "delta", cmd_delta, "commit one delta of this worker's stream" },
@@ -100,6 +101,12 @@ int main(int argc, const char **argv)
 	}
 	if (!strcmp(argv[1], "--version"))
 		argv[1] = "version";
+	if (!strcmp(argv[1], "--list-cmds")) {
+		/* the command names, one a line, for contrib/completion/ */
+		for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+			puts(commands[i].name);
+		return fflush(stdout) || ferror(stdout) ? 128 : 0;
+	}
 	name = argv[1];
 	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(commands[i].name, name))

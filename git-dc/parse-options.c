@@ -77,11 +77,38 @@ static void set_value(const struct dc_option *o, const char *arg, const char *sh
 	}
 }
 
+/*
+ * For the completion scripts (contrib/completion/), as git's
+ * --git-completion-helper: the long options of the table on one line, "="
+ * after those that take a value, then "--" and the --no-<name> forms the
+ * parser accepts for the booleans (git's completion offers those only
+ * after "--no").
+ */
+static void print_completion(const struct dc_option *opts)
+{
+	const struct dc_option *o;
+	int n = 0, negs = 0;
+
+	for (o = opts; o->type != DC_OPT_END; o++)
+		if (o->long_name)
+			printf("%s--%s%s", n++ ? " " : "", o->long_name,
+			       o->type == DC_OPT_BOOL ? "" : "=");
+	for (o = opts; o->type != DC_OPT_END; o++)
+		if (o->type == DC_OPT_BOOL && o->long_name && strncmp(o->long_name, "no-", 3))
+			printf("%s--no-%s", negs++ ? " " : " -- ", o->long_name);
+	putchar('\n');
+}
+
 int dc_parse_options(int argc, const char **argv, const struct dc_option *opts,
 		     const char *const *usage)
 {
 	int i, out = 0;
 
+	if (argc == 1 && (!strcmp(argv[0], "--git-completion-helper") ||
+			  !strcmp(argv[0], "--git-completion-helper-all"))) {
+		print_completion(opts);
+		exit(0);
+	}
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const struct dc_option *o;

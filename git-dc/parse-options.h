@@ -9,6 +9,9 @@
  * `-h` prints the usage on stdout and exits 129; an unknown option, a
  * missing or malformed value prints "error: ..." and the usage on stderr
  * and exits 129. "--" ends the options; "-" alone is an argument.
+ * `--git-completion-helper` as the only argument (hidden, as in git)
+ * prints the table's long options on one line for contrib/completion/
+ * and exits 0.
  */
 #include <stdint.h>
 

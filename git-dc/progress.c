@@ -1,5 +1,6 @@
 #include "progress.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,8 +11,18 @@ static double since(const struct timespec *a, const struct timespec *b)
 
 void dc_progress_init(struct dc_progress *p, int quiet)
 {
+	const char *delay = getenv("DC_PROGRESS_DELAY");
+	char *end;
+	double d;
+
 	memset(p, 0, sizeof(*p));
 	p->enabled = !quiet && isatty(2);
+	p->delay = 1.0;
+	if (delay && *delay) {
+		d = strtod(delay, &end);
+		if (!*end && d >= 0)
+			p->delay = d;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 }
 
@@ -40,7 +51,7 @@ void dc_progress_update(void *data, const char *title, size_t done, size_t total
 	p->done = done;
 	p->total = total;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (since(&p->start, &now) < 1.0 || (p->shown && since(&p->last, &now) < 0.1))
+	if (since(&p->start, &now) < p->delay || (p->shown && since(&p->last, &now) < 0.1))
 		return;
 	p->shown = 1;
 	p->last = now;

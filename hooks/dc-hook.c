@@ -917,28 +917,119 @@ static const struct {
 	{ "pre-receive", hook_pre_receive, 1, 1 },
 };
 
-/* The hook that was in place before git-dc, run as git would have run it. */
-static int run_chained(const struct hook *h)
+/* 1 if the program `prog` (a path or a name) is called `name`. */
+static int is_named(const char *prog, const char *name)
 {
-	struct dc_buf path = DC_BUF_INIT;
+	const char *base = strrchr(prog, '/');
+
+	return !strcmp(base ? base + 1 : prog, name);
+}
+
+static int is_shell(const char *prog)
+{
+	return is_named(prog, "sh") || is_named(prog, "bash") || is_named(prog, "dash");
+}
+
+/*
+ * 1 if the script at `path` is run by a POSIX shell (`#!/bin/sh`,
+ * `#!/usr/bin/env bash`, ...): its interpreter and argument, split as the
+ * kernel splits them, in words[0..*n) (pointing into `line`, which holds
+ * `size` bytes).
+ */
+static int shell_words(const char **words, int *n, char *line, size_t size, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *p, *arg, *end;
+	int ok;
+
+	if (!f)
+		return 0;
+	ok = fgets(line, (int)size, f) && !strncmp(line, "#!", 2);
+	fclose(f);
+	if (!ok)
+		return 0;
+	for (end = line + strlen(line); end > line && strchr(" \t\r\n", end[-1]); end--)
+		;
+	*end = '\0';
+	p = line + 2 + strspn(line + 2, " \t");
+	arg = p + strcspn(p, " \t");
+	if (*arg) {
+		*arg++ = '\0';
+		arg += strspn(arg, " \t");
+	}
+	*n = 0;
+	words[(*n)++] = p;
+	if (*arg)
+		words[(*n)++] = arg;
+	if (is_shell(p))
+		return 1;
+	return is_named(p, "env") && *n == 2 && !strpbrk(arg, " \t") && is_shell(arg);
+}
+
+/*
+ * The hook that was in place before git-dc, run as git would have run it.
+ * With `source`, a shell script is sourced by its shell with $0 set to the
+ * path git ran, so it sees its own name and directory (hook frameworks
+ * find their scripts from $0), not <hook>.dc-chained; that shell's pid is
+ * in DC_HOOK_SHELL, for rerun().
+ */
+static int run_chained(const struct hook *h, int source)
+{
+	struct dc_buf self = DC_BUF_INIT, path = DC_BUF_INIT;
 	const char **argv;
-	int i, st = 0;
+	char line[256];
+	int i, n, st = 0;
 
 	/* with a slash, posix_spawnp runs the path as it is */
-	dc_buf_addf(&path, "%s%s%s", strchr(h->path, '/') ? "" : "./", h->path,
-		    DC_HOOK_CHAINED_SUFFIX);
+	dc_buf_addf(&self, "%s%s", strchr(h->path, '/') ? "" : "./", h->path);
+	dc_buf_addf(&path, "%s" DC_HOOK_CHAINED_SUFFIX, self.buf);
 	if (!access(path.buf, X_OK)) {
-		argv = dc_xcalloc((size_t)h->argc + 2, sizeof(*argv));
-		argv[0] = path.buf;
+		argv = dc_xcalloc((size_t)h->argc + 6, sizeof(*argv));
+		if (source && shell_words(argv, &n, line, sizeof(line), path.buf)) {
+			argv[n++] = "-c";
+			argv[n++] = "export DC_HOOK_SHELL=$$; . \"$0\"" DC_HOOK_CHAINED_SUFFIX;
+			argv[n++] = self.buf;
+		} else {
+			n = 0;
+			argv[n++] = path.buf;
+		}
 		for (i = 0; i < h->argc; i++)
-			argv[i + 1] = h->argv[i];
+			argv[n++] = h->argv[i];
 		st = run(argv, h->has_in ? &h->in : NULL, NULL, NULL, 0);
 		if (st < 0)
 			st = 1;
 		free(argv);
 	}
+	dc_buf_release(&self);
 	dc_buf_release(&path);
 	return st;
+}
+
+/*
+ * 1 if this hook is the chained script running "$0" again (husky 8 runs
+ * `sh -e "$0"`; others `exec bash "$0"`): the shell that sources it, or
+ * started by that shell while it is still a shell. A hook of a git command
+ * the chained script runs (even by `exec git`) has git as its parent, and
+ * is checked as usual.
+ */
+static int rerun(void)
+{
+	const char *sh = getenv("DC_HOOK_SHELL");
+	long pid = sh ? strtol(sh, NULL, 10) : 0;
+	char exe[PATH_MAX], proc[64];
+	ssize_t n;
+
+	if (pid <= 0)
+		return 0;
+	if (pid == (long)getpid())
+		return 1;
+	if (pid != (long)getppid())
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/%ld/exe", pid);
+	if ((n = readlink(proc, exe, sizeof(exe) - 1)) <= 0)
+		return 0;
+	exe[n] = '\0';
+	return is_shell(exe);
 }
 
 int main(int argc, const char **argv)
@@ -978,9 +1069,14 @@ int main(int argc, const char **argv)
 			dc_buf_add(&h.in, chunk, (size_t)got);
 		}
 	}
-	ret = hooks[i].fn(&h, &rep);
-	if (!(ret && hooks[i].refuses))
-		ret = run_chained(&h);
+	if (rerun()) {
+		/* checked before the chained script started: now run it as it asks */
+		ret = run_chained(&h, 0);
+	} else {
+		ret = hooks[i].fn(&h, &rep);
+		if (!(ret && hooks[i].refuses))
+			ret = run_chained(&h, 1);
+	}
 	dc_buf_release(&h.in);
 	dc_buf_release(&rep.rules);
 	dc_buf_release(&rep.hints);

@@ -309,7 +309,7 @@ test_expect_success 'an unexpected argument exits 129 with the usage' '
 	test_expect_code 129 git -C unknown dc init minimal >out 2>err &&
 	test_must_be_empty out &&
 	grep "^error: unexpected argument '"'"'minimal'"'"'\$" err &&
-	grep "^usage: git dc init \[--preset <name>\] \[--force\] \[--json\]\$" err &&
+	grep "^usage: git dc init \[--preset <name>\] \[--force\] \[-q | --quiet\] \[--json\]\$" err &&
 	unchanged unknown arg
 '
 
@@ -366,6 +366,9 @@ test_expect_success 'hand-written rules other than --preset are replaced with --
 '
 
 # bad_rules <title> <rules text>: the expected message is in bad.expect.
+cat >rules.hint <<\EOF
+hint: fix '.dc/rules.json' (git-dc(1) FILES and dc-protocol(7) describe it), then run the command again
+EOF
 bad_rules () {
 	test_expect_success "invalid hand-written rules are refused: $1" "
 		test_when_finished 'rm -rf bad' &&
@@ -376,6 +379,7 @@ bad_rules () {
 		test_expect_code 1 git -C bad dc init >out 2>err &&
 		test_must_be_empty out &&
 		sed 's/^/error: /' bad.expect >expect &&
+		cat rules.hint >>expect &&
 		test_cmp expect err &&
 		unchanged bad bad &&
 		test_must_fail git -C bad cat-file -e HEAD:.gitattributes

@@ -8,6 +8,7 @@ test_description='git dc delta: fill, validate and commit one delta'
 
 UTC=2026-03-28T03:00:00Z
 D=state/stream_deltas
+SQ="'"
 
 # snap <repo> <name> / unchanged <repo> <name>: dc_snapshot and dc_unchanged
 # run inside <repo>.
@@ -195,7 +196,10 @@ test_expect_success '--frame disagreeing with the delta is refused' '
 	snap repo frame-flag &&
 	test_expect_code 1 git -C repo dc delta --frame 4 <full.json >out 2>err &&
 	test_must_be_empty out &&
-	echo "error: the delta says frame 3 but --frame says 4" >expect &&
+	cat >expect <<-EOF &&
+	error: the delta says frame 3 but --frame says 4
+	hint: leave --frame out, or fix the delta${SQ}s ${SQ}frame${SQ}
+	EOF
 	test_cmp expect err &&
 	unchanged repo frame-flag
 '
@@ -204,7 +208,10 @@ test_expect_success '--stream disagreeing with the delta is refused' '
 	snap repo stream-flag &&
 	test_expect_code 1 git -C repo dc delta --stream zz <full.json >out 2>err &&
 	test_must_be_empty out &&
-	echo "error: the delta says stream '"'"'s5'"'"' but --stream says '"'"'zz'"'"'" >expect &&
+	cat >expect <<-EOF &&
+	error: the delta says stream ${SQ}s5${SQ} but --stream says ${SQ}zz${SQ}
+	hint: leave --stream out, or fix the delta${SQ}s ${SQ}stream_id${SQ}
+	EOF
 	test_cmp expect err &&
 	unchanged repo stream-flag
 '
@@ -213,7 +220,10 @@ test_expect_success '--utc when the delta has a utc is refused' '
 	snap repo utc-flag &&
 	test_expect_code 1 git -C repo dc delta --utc $UTC <full.json >out 2>err &&
 	test_must_be_empty out &&
-	echo "error: the delta has '"'"'utc'"'"' already; --utc would change it" >expect &&
+	cat >expect <<-EOF &&
+	error: the delta has ${SQ}utc${SQ} already; --utc would change it
+	hint: leave --utc out: the delta${SQ}s own instant is kept
+	EOF
 	test_cmp expect err &&
 	unchanged repo utc-flag
 '
@@ -422,8 +432,12 @@ test_expect_success '--json on a refusal prints the error document' '
 	test "$(jq -s length out)" = 1 &&
 	jq -e ".version == 1 and .command == \"delta\" and .error.kind == \"refused\" and
 		.error.message == \"the delta says frame 3 but --frame says 4\" and
-		.error.hint == null and .error.exit_code == 1" out &&
-	echo "error: the delta says frame 3 but --frame says 4" >expect &&
+		.error.hint == \"leave --frame out, or fix the delta${SQ}s ${SQ}frame${SQ}\" and
+		.error.exit_code == 1" out &&
+	cat >expect <<-EOF &&
+	error: the delta says frame 3 but --frame says 4
+	hint: leave --frame out, or fix the delta${SQ}s ${SQ}frame${SQ}
+	EOF
 	test_cmp expect err &&
 	unchanged repo json-error
 '
@@ -439,7 +453,10 @@ test_expect_success '--json on a usage error prints the error document, exit 129
 test_expect_success 'an input file that cannot be read: fatal, exit 128' '
 	snap repo no-file &&
 	test_expect_code 128 git -C repo dc delta --json --stream s1 no-such.json >out 2>err &&
-	echo "fatal: cannot read '"'"'no-such.json'"'"': No such file or directory" >expect &&
+	cat >expect <<-EOF &&
+	fatal: cannot read ${SQ}no-such.json${SQ}: No such file or directory
+	hint: give the path of a delta file, or ${SQ}-${SQ} to read it from standard input
+	EOF
 	test_cmp expect err &&
 	jq -e ".error.kind == \"fatal\" and .error.exit_code == 128" out &&
 	unchanged repo no-file
@@ -450,7 +467,7 @@ test_expect_success 'two file arguments: exit 129 with the usage' '
 	test_expect_code 129 git -C repo dc delta a.json b.json >out 2>err &&
 	test_must_be_empty out &&
 	grep "^error: too many arguments\$" err &&
-	grep "^usage: git dc delta \[--frame <n>\] \[--stream <id>\] \[--utc <instant>\] \[--json\] \[<file> | -\]\$" err &&
+	grep "^usage: git dc delta \[--frame <n>\] \[--stream <id>\] \[--utc <instant>\] \[-q | --quiet\] \[--json\] \[<file> | -\]\$" err &&
 	unchanged repo two-args
 '
 
@@ -504,42 +521,49 @@ test_expect_success 'setup: the repository for bad inputs' '
 printf '{"events": [' >trunc.in
 cat >trunc.expect <<\EOF
 error: invalid delta: invalid JSON: line 1, column 13: unexpected end of input
+hint: a delta is one strict JSON object: no comments, no trailing commas, no member twice
 EOF
 refused 'truncated JSON' 1 trunc --stream q --utc $UTC
 
 printf '' >empty.in
 cat >empty.expect <<\EOF
 error: invalid delta: invalid JSON: line 1, column 1: empty input
+hint: a delta is one strict JSON object: no comments, no trailing commas, no member twice
 EOF
 refused 'an empty input' 1 empty --stream q --utc $UTC
 
 printf '[{"events": []}]' >list.in
 cat >list.expect <<\EOF
 error: invalid delta: the top-level value is an array, expected an object
+hint: a delta is one JSON object of sections: {"events": [<event>, ...]}
 EOF
 refused 'a top-level list' 1 list --stream q --utc $UTC
 
 printf '{"frame": "5", "events": []}' >frame-string.in
 cat >frame-string.expect <<\EOF
 error: invalid delta: 'frame' is a string, expected an integer 0 <= frame < 2^53
+hint: write it as a number ("frame": 3), or leave it out and give --frame <n>
 EOF
 refused 'a frame that is a string' 1 frame-string --stream q --utc $UTC
 
 printf '{"frame": 9007199254740992, "events": []}' >frame-2p53.in
 cat >frame-2p53.expect <<\EOF
 error: invalid delta: 'frame' is 9007199254740992, expected an integer 0 <= frame < 2^53
+hint: write it as a number ("frame": 3), or leave it out and give --frame <n>
 EOF
 refused 'frame 2^53' 1 frame-2p53 --stream q --utc $UTC
 
 printf '{"frame": -1, "events": []}' >frame-negative.in
 cat >frame-negative.expect <<\EOF
 error: invalid delta: 'frame' is -1, expected an integer 0 <= frame < 2^53
+hint: write it as a number ("frame": 3), or leave it out and give --frame <n>
 EOF
 refused 'a negative frame' 1 frame-negative --stream q --utc $UTC
 
 printf '{"frame": 5.0, "events": []}' >frame-float.in
 cat >frame-float.expect <<\EOF
 error: invalid delta: 'frame' is 5.0, expected an integer 0 <= frame < 2^53
+hint: write it as a number ("frame": 3), or leave it out and give --frame <n>
 EOF
 refused 'frame 5.0' 1 frame-float --stream q --utc $UTC
 
@@ -576,36 +600,42 @@ refused 'a stream id of 65 characters' 1 stream-long --stream $long --utc $UTC
 printf '{"stream_id": 5, "events": []}' >stream-int.in
 cat >stream-int.expect <<\EOF
 error: invalid delta: 'stream_id' is an integer, expected a string
+hint: write it as a string ("stream_id": "s1"), or leave it out and give --stream <id>
 EOF
 refused 'a stream_id that is a number' 1 stream-int --utc $UTC
 
 printf '{"events": ["\377"]}' >utf8.in
 cat >utf8.expect <<\EOF
 error: invalid delta: invalid JSON: byte 14 (line 1, column 14): invalid UTF-8
+hint: a delta is one strict JSON object: no comments, no trailing commas, no member twice
 EOF
 refused 'invalid UTF-8' 1 utf8 --stream q --utc $UTC
 
 printf '\357\273\277{"events": []}' >bom.in
 cat >bom.expect <<\EOF
 error: invalid delta: invalid JSON: line 1, column 1: unexpected byte order mark
+hint: a delta is one strict JSON object: no comments, no trailing commas, no member twice
 EOF
 refused 'a byte order mark' 1 bom --stream q --utc $UTC
 
 printf '{"events": [], "events": []}' >dup.in
 cat >dup.expect <<\EOF
 error: invalid delta: invalid JSON: line 1, column 16: duplicate key 'events'
+hint: a delta is one strict JSON object: no comments, no trailing commas, no member twice
 EOF
 refused 'duplicate keys' 1 dup --stream q --utc $UTC
 
 printf '{"events": [NaN]}' >nan.in
 cat >nan.expect <<\EOF
 error: invalid delta: invalid JSON: line 1, column 13: invalid literal 'NaN'
+hint: a delta is one strict JSON object: no comments, no trailing commas, no member twice
 EOF
 refused 'NaN' 1 nan --stream q --utc $UTC
 
 printf '{"events": []} x' >trailing.in
 cat >trailing.expect <<\EOF
 error: invalid delta: invalid JSON: line 1, column 16: unexpected 'x' after the value
+hint: a delta is one strict JSON object: no comments, no trailing commas, no member twice
 EOF
 refused 'trailing garbage' 1 trailing --stream q --utc $UTC
 
@@ -642,6 +672,7 @@ refused 'a utc with an offset' 1 utc-offset --stream q
 printf '{"events": []}' >utc-flag.in
 cat >utc-flag.expect <<\EOF
 error: --utc '2026-03-28T03:00:00+00:00' is not an RFC 3339 UTC instant (YYYY-MM-DDTHH:MM:SS[.fraction]Z)
+hint: for example --utc 2026-03-28T03:00:00Z (uppercase T and Z, no offset)
 EOF
 refused '--utc with an offset (usage)' 129 utc-flag --stream q --utc 2026-03-28T03:00:00+00:00
 
@@ -821,7 +852,10 @@ test_expect_success 'a later utc name present is used; nothing is added' '
 	echo "{\"utc\": \"$UTC\"}" >later.json &&
 	snap dotted later &&
 	test_expect_code 1 git -C dotted dc delta --stream s2 --utc $UTC <later.json >out 2>err &&
-	echo "error: the delta has '"'"'utc'"'"' already; --utc would change it" >expect &&
+	cat >expect <<-EOF &&
+	error: the delta has ${SQ}utc${SQ} already; --utc would change it
+	hint: leave --utc out: the delta${SQ}s own instant is kept
+	EOF
 	test_cmp expect err &&
 	unchanged dotted later &&
 	test_tick &&

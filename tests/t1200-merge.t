@@ -1407,7 +1407,10 @@ test_expect_success 'a canonical target of the wrong type stops the merge (exit 
 		commit_delta frame-3-a.json &&
 		dc_snapshot wrongtype &&
 		test_expect_code 1 git dc merge >../out 2>../err &&
-		echo "error: delta ${SQ}state/stream_deltas/frame-3-a.json${SQ}: canonical file ${SQ}state/posted_log.json${SQ}: /comments is an object, section ${SQ}comments_added${SQ} (add) needs an array" >../expect &&
+		cat >../expect <<-EOF &&
+		error: delta ${SQ}state/stream_deltas/frame-3-a.json${SQ}: canonical file ${SQ}state/posted_log.json${SQ}: /comments is an object, section ${SQ}comments_added${SQ} (add) needs an array
+		hint: the state is at fault, not a delta: fix ${SQ}state/posted_log.json${SQ} in a commit of its own (or the section${SQ}s "at" in .dc/rules.json), then merge again
+		EOF
 		test_cmp ../expect ../err &&
 		test_must_be_empty ../out &&
 		dc_unchanged wrongtype &&

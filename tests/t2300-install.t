@@ -120,7 +120,9 @@ test_expect_success 'a hook that cannot be kept (its .dc-chained name is taken) 
 		write_script .git/hooks/pre-commit <<-\EOF &&
 		exit 0
 		EOF
-		cp .git/hooks/pre-commit .git/hooks/pre-commit.dc-chained &&
+		write_script .git/hooks/pre-commit.dc-chained <<-\EOF &&
+		echo another hook
+		EOF
 		test_tick &&
 		test_expect_code 1 git dc init >out 2>err &&
 		grep "^error: cannot keep the hook '"'"'.*/.git/hooks/pre-commit'"'"': '"'"'.*/.git/hooks/pre-commit.dc-chained'"'"' is in the way\$" err &&
@@ -216,7 +218,7 @@ test_expect_success '--server is refused with a work tree, and takes no other op
 	test_expect_code 1 git -C plain dc init --server 2>err &&
 	grep "^error: '"'"'git dc init --server'"'"' is for the shared bare repository" err &&
 	test_expect_code 129 git -C server.git dc init --server --preset minimal 2>err &&
-	grep "^error: --server takes no other option than --json\$" err
+	grep "^error: --server takes no other option than --quiet and --json\$" err
 '
 
 # a repository doctor finds healthy, to break one thing at a time

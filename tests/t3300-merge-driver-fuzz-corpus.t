@@ -1,10 +1,12 @@
 #!/bin/sh
-test_description='the kept fuzz corpus of the merge driver, replayed
+test_description='the kept fuzz corpora, replayed
 
-`make fuzz` grows tests/fuzz/corpus/<harness>/ under libFuzzer; here every
-kept input runs again through the same harness built without libFuzzer,
-so a property it broke once (a crash, a merge that does not parse, sides
-that merge differently when swapped, a lost member) stays fixed.'
+`make fuzz` grows tests/fuzz/corpus/<harness>/ under libFuzzer (the merge
+driver, the delta parser and validator, the rules loader, the fold); here
+every kept input runs again through the same harness built without
+libFuzzer, so a property it broke once (a crash, a merge that does not
+parse, sides that merge differently when swapped, a lost member, an
+unknown section reported under a known name) stays fixed.'
 . "$(dirname "$0")/lib-dc.sh"
 
 CORPUS=$DC_SOURCE_DIR/tests/fuzz/corpus

@@ -155,7 +155,10 @@ test_expect_success 'replay --to 0: genesis with the counts of no delta' '
 		grep -q "\"bio\": \"original\"" ../actual &&
 		! grep -q agent-a ../actual &&
 		test_expect_code 1 git dc replay --to 0 state/reactions.json 2>../err &&
-		echo "error: ${SQ}state/reactions.json${SQ} does not exist at frame 0" >../expect &&
+		cat >../expect <<-EOF &&
+		error: ${SQ}state/reactions.json${SQ} does not exist at frame 0
+		hint: the first merge of a delta writing it creates it: try a later frame with --to, or see ${SQ}git dc log${SQ}
+		EOF
 		test_cmp ../expect ../err
 	)
 '
@@ -165,7 +168,10 @@ test_expect_success 'replay refuses a file the rules do not name, and bad usage'
 		cd main &&
 		dc_snapshot replay &&
 		test_expect_code 1 git dc replay --to 1 README 2>../err &&
-		echo "error: ${SQ}README${SQ} is not a canonical file of the rules" >../expect &&
+		cat >../expect <<-EOF &&
+		error: ${SQ}README${SQ} is not a canonical file of the rules
+		hint: the canonical files are ${SQ}state/agents.json${SQ}, ${SQ}state/book_catalog.json${SQ}, ${SQ}state/channels.json${SQ}, ${SQ}state/observations.json${SQ}, ${SQ}state/posted_log.json${SQ}, ${SQ}state/reactions.json${SQ}, ${SQ}state/stats.json${SQ}, ${SQ}state/votes.json${SQ}
+		EOF
 		test_cmp ../expect ../err &&
 		test_expect_code 129 git dc replay --to 1 2>../err &&
 		grep "give either --out <dir> or one <file>" ../err &&
@@ -204,11 +210,17 @@ test_expect_success 'verify --tip and --from, and of an older commit' '
 		test "$(jq -c "[.ok, .frame, .compared]" ../out.json)" = "[true,1,1]" &&
 		git dc verify -q &&
 		test_expect_code 1 git dc verify --from 4 2>../err &&
-		echo "error: no commit records frame 4 or a later one" >../expect &&
+		cat >../expect <<-EOF &&
+		error: no commit records frame 4 or a later one
+		hint: ${SQ}git dc status${SQ} shows the merged frame: give --from a frame up to it, or leave --from out
+		EOF
 		test_cmp ../expect ../err &&
 		test_expect_code 129 git dc verify --tip --from 2 2>../err &&
 		test_expect_code 129 git dc verify no-such-rev 2>../err &&
-		echo "error: unknown revision ${SQ}no-such-rev${SQ}" >../expect &&
+		cat >../expect <<-EOF &&
+		error: unknown revision ${SQ}no-such-rev${SQ}
+		hint: give a branch, a tag or a commit id (${SQ}git log --oneline${SQ} lists them)
+		EOF
 		test_cmp ../expect ../err
 	)
 '
@@ -521,7 +533,10 @@ test_expect_success 'blame refuses what is not there' '
 	(
 		cd main &&
 		test_expect_code 1 git dc blame state/agents.json /agents/nobody 2>../err &&
-		echo "error: ${SQ}state/agents.json${SQ} holds nothing at ${SQ}/agents/nobody${SQ} (frame 3)" >../expect &&
+		cat >../expect <<-EOF &&
+		error: ${SQ}state/agents.json${SQ} holds nothing at ${SQ}/agents/nobody${SQ} (frame 3)
+		hint: ${SQ}git dc replay state/agents.json${SQ} shows what the file holds; a pointer names members and indexes: /agents/ada/bio, /posts/0
+		EOF
 		test_cmp ../expect ../err &&
 		test_expect_code 1 git dc blame README /x 2>../err &&
 		test_expect_code 129 git dc blame state/agents.json agents 2>../err &&

@@ -1,4 +1,5 @@
 #include "audit.h"
+#include "archive.h"
 #include "jdiff.h"
 #include "map.h"
 #include "merge.h"
@@ -214,9 +215,69 @@ int dc_replay_file(struct dc_buf *out, int *exists, git_oid *oid, struct dc_repl
 	long i = file_index(p, path);
 
 	if (i < 0)
-		return dc_err_set(err, DC_ERR_REFUSED, "'%s' is not a canonical file of the rules",
-				  path);
+		return dc_rules_not_canonical(err, p->rules, path);
 	return replay_file(out, exists, oid, p, (size_t)i, err);
+}
+
+int dc_replay_outputs(struct dc_replay *p, const char *path, dc_replay_out_fn fn, void *data,
+		      struct dc_err *err)
+{
+	struct dc_buf bytes = DC_BUF_INIT, seg = DC_BUF_INIT;
+	struct dc_state_file *f;
+	long i = file_index(p, path);
+	size_t k, n;
+	int exists, ret = -1, emitted = 0;
+	git_oid oid;
+
+	if (i < 0)
+		return dc_rules_not_canonical(err, p->rules, path);
+	f = &p->st.files[i];
+	if (!f->segment) {
+		if (replay_file(&bytes, &exists, &oid, p, (size_t)i, err) ||
+		    fn(data, path, exists ? &bytes : NULL, &oid, err))
+			goto cleanup;
+		ret = 0;
+		goto cleanup;
+	}
+	if (!p->ever[i]) {
+		/* genesis's own files: the plain one, then segments up to a gap */
+		for (k = 0;; k++) {
+			const char *at = path;
+			if (k) {
+				dc_buf_reset(&seg);
+				dc_rules_segment_path(&seg, path, k - 1);
+				at = seg.buf;
+			}
+			if (!dc_repo_tree_oid(&oid, p->genesis_tree, at)) {
+				if (k)
+					break;
+				continue;
+			}
+			if (dc_repo_read(&bytes, &exists, NULL, p->r, p->genesis_tree, at, err) ||
+			    fn(data, at, &bytes, &oid, err))
+				goto cleanup;
+			emitted = 1;
+		}
+	} else if (f->doc) {
+		n = dc_state_chunks(f);
+		for (k = 0; k < n; k++) {
+			dc_buf_reset(&seg);
+			dc_rules_segment_path(&seg, path, k);
+			dc_buf_reset(&bytes);
+			dc_state_chunk_write(&bytes, f, k);
+			if (blob_id(&oid, bytes.buf, bytes.len, seg.buf, err) ||
+			    fn(data, seg.buf, &bytes, &oid, err))
+				goto cleanup;
+			emitted = 1;
+		}
+	}
+	if (!emitted && fn(data, path, NULL, &oid, err))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	dc_buf_release(&bytes);
+	dc_buf_release(&seg);
+	return ret;
 }
 
 int dc_replay_doc(struct dc_json **doc, struct dc_replay *p, const char *path, struct dc_err *err)
@@ -392,8 +453,7 @@ int dc_watches_begin(struct dc_watches *ws, struct dc_replay *p, struct dc_err *
 		long fi = file_index(p, w->file);
 
 		if (fi < 0) {
-			dc_err_set(err, DC_ERR_REFUSED, "'%s' is not a canonical file of the rules",
-				   w->file);
+			dc_rules_not_canonical(err, p->rules, w->file);
 			goto cleanup;
 		}
 		if (!dc_state_file(&p->st, w->file, err))
@@ -905,6 +965,12 @@ struct verifier {
 
 	struct listing lists[LISTINGS];
 	size_t next_list;
+	struct dc_archive arch;	/* the manifest of the commit being verified */
+	/* deltas of archived frames that came after the archive: quarantined
+	 * copies of the cached ones, by path and blob */
+	struct dc_delta **late;
+	size_t nlate, alloc_late;
+	struct dc_map late_index;
 	const struct dc_delta **fold, **quar;
 	size_t alloc_fold, alloc_quar;
 	struct writer w;	/* valid while replaying */
@@ -928,6 +994,13 @@ static void verifier_release(struct verifier *v)
 
 	drop_deltas(v);
 	free(v->deltas);
+	for (i = 0; i < v->nlate; i++) {
+		dc_delta_release(v->late[i]);
+		free(v->late[i]);
+	}
+	free(v->late);
+	dc_map_release(&v->late_index);
+	dc_archive_release(&v->arch);
 	if (v->replaying)
 		dc_replay_release(&v->replay);
 	dc_rules_release(&v->rules);
@@ -1011,7 +1084,6 @@ static int cached_delta(const struct dc_delta **out, struct verifier *v,
 {
 	struct dc_buf key = DC_BUF_INIT, path = DC_BUF_INIT;
 	struct dc_delta *d;
-	git_blob *blob = NULL;
 	char oid[41];
 	size_t idx;
 	int ret = -1;
@@ -1041,13 +1113,10 @@ static int cached_delta(const struct dc_delta **out, struct verifier *v,
 			d->stream = dc_buf_detach(&stream, NULL);
 		}
 		dc_buf_release(&stream);
-	} else if (git_blob_lookup(&blob, v->r->git, &e->oid)) {
+	} else if (dc_delta_load_blob(d, v->r, &e->oid, path.buf, e->rel, &v->rules, err)) {
+		dc_delta_release(d);
 		free(d);
-		dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", path.buf);
 		goto cleanup;
-	} else {
-		dc_delta_load(d, path.buf, e->rel, oid, git_blob_rawcontent(blob),
-			      (size_t)git_blob_rawsize(blob), &v->rules);
 	}
 	DC_ALLOC_GROW(v->deltas, v->ndeltas + 1, v->alloc_deltas);
 	v->deltas[v->ndeltas] = d;
@@ -1055,7 +1124,6 @@ static int cached_delta(const struct dc_delta **out, struct verifier *v,
 	*out = d;
 	ret = 0;
 cleanup:
-	git_blob_free(blob);
 	dc_buf_release(&key);
 	dc_buf_release(&path);
 	return ret;
@@ -1114,7 +1182,8 @@ static int detail(struct dc_verify_problem *x, struct dc_repo *r, const struct d
 	git_blob *blob = NULL;
 	int ret = -1;
 
-	if (expected && dc_json_parse(&want, expected->buf, expected->len, NULL, NULL)) {
+	if (expected && dc_json_parse(&want, expected->buf, expected->len, &dc_canonical_opts,
+				      NULL)) {
 		ret = 0;	/* the projection of an unparsable genesis file: no detail */
 		goto cleanup;
 	}
@@ -1124,7 +1193,7 @@ static int detail(struct dc_verify_problem *x, struct dc_repo *r, const struct d
 			goto cleanup;
 		}
 		if (dc_json_parse(&have, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
-				  NULL, NULL)) {
+				  &dc_canonical_opts, NULL)) {
 			ret = 0;
 			goto cleanup;
 		}
@@ -1239,6 +1308,52 @@ cleanup:
 	return ret;
 }
 
+/* Is entry `e` of the delta directory listed in the commit's archive? */
+static int archived_entry(struct verifier *v, const struct dc_tree_entry *e)
+{
+	struct dc_buf path = DC_BUF_INIT;
+	int has;
+
+	dc_buf_addf(&path, "%s/%s", v->rules.deltas, e->rel);
+	has = dc_archive_has(&v->arch, path.buf, &e->oid);
+	dc_buf_release(&path);
+	return has;
+}
+
+/*
+ * The delta the commit's archive makes of `d`: itself, or (a valid delta
+ * of an archived frame that the manifest does not list) a quarantined
+ * copy, made once.
+ */
+static const struct dc_delta *archive_view(struct verifier *v, const struct dc_delta *d)
+{
+	struct dc_buf key = DC_BUF_INIT;
+	struct dc_delta *q;
+	git_oid id;
+	size_t idx;
+
+	if (!v->arch.present || !d->valid || d->frame >= v->arch.before ||
+	    git_oid_fromstr(&id, d->oid) || dc_archive_has_blob(&v->arch, &id))
+		return d;
+	dc_buf_addf(&key, "%s%c%s", d->path, '\0', d->oid);
+	if (dc_map_get(&v->late_index, key.buf, key.len, &idx)) {
+		dc_buf_release(&key);
+		return v->late[idx];
+	}
+	q = dc_xcalloc(1, sizeof(*q));
+	q->path = dc_xstrdup(d->path);
+	memcpy(q->oid, d->oid, sizeof(q->oid));
+	q->frame = d->frame;
+	q->stream = d->stream ? dc_xstrdup(d->stream) : NULL;
+	q->valid = 1;
+	dc_archive_classify(&v->arch, q, &id);
+	DC_ALLOC_GROW(v->late, v->nlate + 1, v->alloc_late);
+	v->late[v->nlate] = q;
+	dc_map_put(&v->late_index, key.buf, key.len, v->nlate++);
+	dc_buf_release(&key);
+	return q;
+}
+
 /* Are the deltas of every parent still in `cur_dir`, with the same bytes? */
 static int deltas_kept(int *kept, struct verifier *v, const git_oid *cur_dir,
 		       const git_tree *const *ptrees, size_t nparents, struct dc_err *err)
@@ -1263,10 +1378,61 @@ static int deltas_kept(int *kept, struct verifier *v, const git_oid *cur_dir,
 			if (is_hidden(pl->e[k].rel))
 				continue;
 			x = dc_tree_entries_find(cl->e, cl->n, pl->e[k].rel);
+			if (!x && archived_entry(v, &pl->e[k]))
+				continue;
 			if (!x || !git_oid_equal(&x->oid, &pl->e[k].oid) || x->mode != pl->e[k].mode)
 				*kept = 0;
 		}
 	}
+	return 0;
+}
+
+struct seg_match {
+	const git_tree *tree;
+	const char *file;
+	int same, plain;
+	size_t nseg;
+};
+
+static int seg_match_one(void *data, const char *path, const struct dc_buf *bytes,
+			 const git_oid *oid, struct dc_err *err)
+{
+	struct seg_match *m = data;
+	git_oid have;
+	int e = dc_repo_tree_oid(&have, m->tree, path);
+
+	(void)err;
+	if (!bytes)
+		return 0;	/* the file is absent: the checks below see to it */
+	if (!e || !git_oid_equal(&have, oid))
+		m->same = 0;
+	if (!strcmp(path, m->file))
+		m->plain = 1;
+	else
+		m->nseg++;
+	return 0;
+}
+
+/* Do the segment files of `file` in `tree` hold the replay's chunks, and
+ * nothing more? (Every chunk is written: slower than the other files.) */
+static int segments_match(int *same, struct verifier *v, const git_tree *tree, const char *file,
+			  struct dc_err *err)
+{
+	struct seg_match m;
+	struct dc_buf seg = DC_BUF_INIT;
+	git_oid id;
+
+	memset(&m, 0, sizeof(m));
+	m.tree = tree;
+	m.file = file;
+	m.same = 1;
+	if (dc_replay_outputs(&v->replay, file, seg_match_one, &m, err))
+		return -1;
+	dc_rules_segment_path(&seg, file, m.nseg);
+	if (dc_repo_tree_oid(&id, tree, seg.buf) || (!m.plain && dc_repo_tree_oid(&id, tree, file)))
+		m.same = 0;
+	dc_buf_release(&seg);
+	*same = m.same;
 	return 0;
 }
 
@@ -1301,10 +1467,31 @@ static int replay_matches(int *match, int *replayed, struct verifier *v, const g
 			continue;
 		if (cached_delta(&d, v, &l->e[i], err))
 			goto cleanup;
+		d = archive_view(v, d);
 		if (!d->valid) {
 			DC_ALLOC_GROW(v->quar, nquar + 1, v->alloc_quar);
 			v->quar[nquar++] = d;
 		} else if (d->frame <= frame) {
+			DC_ALLOC_GROW(v->fold, nfold + 1, v->alloc_fold);
+			v->fold[nfold++] = d;
+		}
+	}
+	/* the archived deltas, read back by blob id */
+	for (i = 0; i < v->arch.n; i++) {
+		const char *p = v->arch.deltas[i].path;
+		size_t dl = strlen(v->rules.deltas);
+		struct dc_tree_entry ae;
+		const struct dc_delta *d;
+
+		if (strncmp(p, v->rules.deltas, dl) || p[dl] != '/' ||
+		    (l && dc_tree_entries_find(l->e, l->n, p + dl + 1)))
+			continue;
+		ae.rel = (char *)(p + dl + 1);
+		git_oid_cpy(&ae.oid, &v->arch.deltas[i].blob);
+		ae.mode = GIT_FILEMODE_BLOB;
+		if (cached_delta(&d, v, &ae, err))
+			goto cleanup;
+		if (d->valid && d->frame <= frame) {
 			DC_ALLOC_GROW(v->fold, nfold + 1, v->alloc_fold);
 			v->fold[nfold++] = d;
 		}
@@ -1340,12 +1527,20 @@ static int replay_matches(int *match, int *replayed, struct verifier *v, const g
 	for (i = 0; i < v->nfiles; i++) {
 		if (!v->replay.dirty[i])
 			continue;
-		if (expected_blob(v, i, err))
+		if (!v->replay.st.files[i].segment && expected_blob(v, i, err))
 			goto cleanup;
 		v->replay.dirty[i] = 0;
 	}
 	*replayed = 1;
 	for (i = 0; i < v->nfiles; i++) {
+		if (v->replay.st.files[i].segment) {
+			int same;
+			if (segments_match(&same, v, tree, v->files[i], err))
+				goto cleanup;
+			if (!same)
+				goto done;
+			continue;
+		}
 		e = dc_repo_tree_oid(&have, tree, v->files[i]);
 		if (e != v->exists[i] || (e && !git_oid_equal(&have, &v->expected[i])))
 			goto done;
@@ -1370,20 +1565,56 @@ cleanup:
 	return ret;
 }
 
-/* Do the canonical files or head.json of `tree` differ from `parent`'s? */
-static int state_changed(const char *const *files, size_t nfiles, const git_tree *tree,
-			 const git_tree *parent)
+/* Does .dc/archive/ in `tree` differ from every parent's? */
+static int archive_changed(const git_tree *tree, git_tree *const *ptrees, size_t np)
 {
+	git_oid a, b;
+	int ea = dir_oid(&a, tree, ".dc/archive"), eb;
 	size_t i;
 
-	for (i = 0; i <= nfiles; i++) {
-		const char *path = i < nfiles ? files[i] : DC_HEAD_PATH;
-		git_oid a, b;
-		int ea = dc_repo_tree_oid(&a, tree, path), eb = dc_repo_tree_oid(&b, parent, path);
-		if (ea != eb || (ea && !git_oid_equal(&a, &b)))
-			return 1;
+	for (i = 0; i < np; i++) {
+		eb = dir_oid(&b, ptrees[i], ".dc/archive");
+		if (ea == eb && (ea <= 0 || git_oid_equal(&a, &b)))
+			return 0;
 	}
-	return 0;
+	return np > 0;
+}
+
+/* Do the canonical files or head.json of `tree` differ from `parent`'s? */
+/* Does `path` differ between the two trees? */
+static int path_differs(const git_tree *tree, const git_tree *parent, const char *path)
+{
+	git_oid a, b;
+	int ea = dc_repo_tree_oid(&a, tree, path), eb = dc_repo_tree_oid(&b, parent, path);
+
+	return ea != eb || (ea && !git_oid_equal(&a, &b));
+}
+
+/* Do the canonical files (a segmented one's segment files too) or
+ * head.json of `tree` differ from `parent`'s? */
+static int state_changed(const struct dc_rules *rules, const char *const *files, size_t nfiles,
+			 const git_tree *tree, const git_tree *parent)
+{
+	struct dc_buf seg = DC_BUF_INIT;
+	size_t i, k;
+	int changed = path_differs(tree, parent, DC_HEAD_PATH);
+	git_oid id;
+
+	for (i = 0; i < nfiles && !changed; i++) {
+		changed = path_differs(tree, parent, files[i]);
+		if (!dc_rules_segmented(rules, files[i], NULL))
+			continue;
+		for (k = 0; !changed; k++) {
+			dc_buf_reset(&seg);
+			dc_rules_segment_path(&seg, files[i], k);
+			if (!dc_repo_tree_oid(&id, tree, seg.buf) &&
+			    !dc_repo_tree_oid(&id, parent, seg.buf))
+				break;
+			changed = path_differs(tree, parent, seg.buf);
+		}
+	}
+	dc_buf_release(&seg);
+	return changed;
 }
 
 static int verify_commit(struct verifier *v, const git_oid *id, int *started, struct dc_err *err)
@@ -1465,6 +1696,19 @@ static int verify_commit(struct verifier *v, const git_oid *id, int *started, st
 		ret = check_commit(v, id, tree, parents, np, 0, err);
 		goto cleanup;
 	}
+	{
+		/* an archive that changed here is checked as 'git dc archive' makes it */
+		struct dc_err why = DC_ERR_INIT;
+		int bad;
+
+		dc_archive_release(&v->arch);
+		bad = dc_archive_load(&v->arch, v->r, tree, &why);
+		dc_err_release(&why);
+		if (bad || archive_changed(tree, ptrees, np)) {
+			ret = check_commit(v, id, tree, parents, np, 0, err);
+			goto cleanup;
+		}
+	}
 	if (deltas_kept(&kept, v, has_dir ? &cur_dir : NULL, (const git_tree *const *)ptrees, np,
 			err))
 		goto cleanup;
@@ -1473,7 +1717,7 @@ static int verify_commit(struct verifier *v, const git_oid *id, int *started, st
 		goto cleanup;
 	}
 	dc_trace_phase("verify: commit and deltas kept");
-	if (!state_changed(v->files, v->nfiles, tree, ptrees[0])) {
+	if (!state_changed(&v->rules, v->files, v->nfiles, tree, ptrees[0])) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -1623,6 +1867,7 @@ static int verify_tip(struct dc_verify_result *res, struct dc_repo *r, const git
 	if (!exists) {
 		dc_err_set(err, DC_ERR_REFUSED, "not a dc repository: '%s' is not in the commit",
 			   DC_RULES_PATH);
+		dc_err_hint(err, "run 'git dc init' to start one");
 		goto cleanup;
 	}
 	if (dc_rules_parse(&rules, b.buf, b.len, err)) {
@@ -1637,7 +1882,7 @@ static int verify_tip(struct dc_verify_result *res, struct dc_repo *r, const git
 			goto cleanup;
 		}
 		if (!dc_repo_tree_oid(&(git_oid){{0}}, pt, DC_RULES_PATH) ||
-		    state_changed(files, nfiles, t, pt))
+		    state_changed(&rules, files, nfiles, t, pt))
 			break;
 		git_commit_free(c);
 		git_tree_free(t);
@@ -1704,6 +1949,8 @@ int dc_verify(struct dc_verify_result *res, struct dc_repo *r, const git_oid *ti
 	if (!started) {
 		dc_err_set(err, DC_ERR_REFUSED, "no commit records frame %llu or a later one",
 			   (unsigned long long)o->from);
+		dc_err_hint(err, "'git dc status' shows the merged frame: give --from a frame up to"
+			    " it, or leave --from out");
 		goto cleanup;
 	}
 	if (git_commit_lookup(&c, r->git, tip) || git_commit_tree(&t, c)) {

@@ -60,6 +60,17 @@ int dc_replay_finish(struct dc_replay *p, struct dc_err *err);
  */
 int dc_replay_file(struct dc_buf *out, int *exists, git_oid *oid, struct dc_replay *p,
 		   const char *path, struct dc_err *err);
+/*
+ * The files canonical file `path` is stored as in the projection: `path`
+ * itself, or for a segmented one (fold.h) its segment files (genesis's
+ * own while the fold has not changed it, including a plain file written
+ * before the rules segmented it). `fn` gets each path with its bytes and
+ * blob id; `bytes` NULL (once, for `path`) when there is none.
+ */
+typedef int (*dc_replay_out_fn)(void *data, const char *path, const struct dc_buf *bytes,
+				const git_oid *oid, struct dc_err *err);
+int dc_replay_outputs(struct dc_replay *p, const char *path, dc_replay_out_fn fn, void *data,
+		      struct dc_err *err);
 /* The value of canonical file `path` now (lent; NULL if absent), or -1. */
 int dc_replay_doc(struct dc_json **doc, struct dc_replay *p, const char *path,
 		  struct dc_err *err);

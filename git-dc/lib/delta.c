@@ -427,6 +427,26 @@ static int is_section(const struct dc_json_member *m, const struct dc_rules *rul
 	       !is_utc_member(rules, m->key, m->keylen);
 }
 
+/* The name of an unknown section as reported: its bytes, or, if it holds a
+ * NUL or another control character (which would cut it short or reach the
+ * terminal), escaped as dc_buf_addquoted() does, without the quotes. */
+static char *unknown_name(const char *key, size_t len)
+{
+	struct dc_buf b = DC_BUF_INIT;
+	char *name;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
+			break;
+	if (i == len)
+		return dc_xmemdupz(key, len);
+	dc_buf_addquoted(&b, key, len, len);
+	name = dc_xmemdupz(b.buf + 1, b.len - 2);
+	dc_buf_release(&b);
+	return name;
+}
+
 static int check_sections(struct dc_delta *d, const struct dc_rules *rules,
 			  struct dc_buf *why)
 {
@@ -458,7 +478,7 @@ static int check_sections(struct dc_delta *d, const struct dc_rules *rules,
 		if (!is_section(m, rules) || section_of(rules, m->key, m->keylen))
 			continue;
 		DC_ALLOC_GROW(d->unknown, d->nunknown + 1, alloc);
-		d->unknown[d->nunknown++] = dc_xmemdupz(m->key, m->keylen);
+		d->unknown[d->nunknown++] = unknown_name(m->key, m->keylen);
 	}
 	return 0;
 }

@@ -69,7 +69,9 @@ struct dc_delta {
 	struct dc_json *doc;	/* the parsed object (NULL if it did not parse) */
 	int valid;		/* 0: quarantined, see reason */
 	char *reason;		/* why it is quarantined; NULL if valid */
-	char **unknown;		/* sections the rules do not name (reported) */
+	char **unknown;		/* sections the rules do not name (reported); a
+				 * name holding a control character or NUL is
+				 * escaped as \xNN */
 	size_t nunknown;
 };
 

@@ -6,6 +6,7 @@
 #include "merge.h"
 #include "rules.h"
 #include "run.h"
+#include "trace.h"
 #include <bsd/stdlib.h>
 #include <dirent.h>
 #include <errno.h>
@@ -122,6 +123,8 @@ static int main_branch(char **out, struct dc_repo *r, struct dc_err *err)
 
 	if (m && !branch_name_ok(m)) {
 		dc_err_set(err, DC_ERR_REFUSED, "dc.main '%s' is not a valid branch name", m);
+		dc_err_hint(err, "name the branch the primary merges into with 'git config dc.main"
+			    " <branch>'");
 		free(m);
 		return -1;
 	}
@@ -341,8 +344,22 @@ cleanup:
 /* The last non-empty line of git's stderr, for a message. */
 static const char *last_line(struct dc_buf *b)
 {
+	static const char lock[] = "Unable to create '", exists[] = ".lock': File exists";
+	const char *at = strstr(b->buf, lock), *end = at ? strstr(at, exists) : NULL;
 	char *nl;
 
+	if (end) {
+		/* a lock file git found in place: say which, and what to do */
+		struct dc_buf msg = DC_BUF_INIT;
+
+		at += strlen(lock);
+		dc_buf_addf(&msg, "'%.*s.lock' exists: another git process is running here, or"
+			    " one was killed (if none is running, remove the file and run the"
+			    " command again)", (int)(end - at), at);
+		dc_buf_release(b);
+		*b = msg;
+		return b->buf;
+	}
 	while (b->len && (b->buf[b->len - 1] == '\n' || b->buf[b->len - 1] == '\r'))
 		dc_buf_setlen(b, b->len - 1);
 	nl = strrchr(b->buf, '\n');
@@ -376,6 +393,7 @@ static int fetch_branch(int *missing, struct dc_repo *r, const char *remote, con
 	} else if (status) {
 		dc_err_set(err, DC_ERR_FATAL, "cannot fetch '%s' from '%s': %s", branch, remote,
 			   last_line(&errout));
+		dc_err_hint(err, "check that '%s' answers: 'git ls-remote %s'", remote, remote);
 		goto cleanup;
 	}
 	ret = 0;
@@ -415,6 +433,7 @@ static int fetch_head(git_oid *out, int *exists, struct dc_repo *r, const char *
 	if (status) {
 		dc_err_set(err, DC_ERR_FATAL, "cannot fetch '%s' from '%s': %s", branch, remote,
 			   last_line(&errout));
+		dc_err_hint(err, "check that '%s' answers: 'git ls-remote %s'", remote, remote);
 		goto cleanup;
 	}
 	dc_buf_addf(&path, "%sFETCH_HEAD", r->gitdir);
@@ -523,6 +542,8 @@ static int push_ref(int *rejected, struct dc_repo *r, const char *remote, const 
 	} else {
 		dc_err_set(err, DC_ERR_FATAL, "cannot push to '%s': %s", remote,
 			   last_line(&errout));
+		dc_err_hint(err, "check that '%s' answers and takes pushes: 'git push --dry-run %s"
+			    " %s'", remote, remote, spec.buf);
 	}
 cleanup:
 	dc_buf_release(&spec);
@@ -816,6 +837,7 @@ int dc_worktree_add(struct dc_repo *r, const struct dc_worktree_add_opts *o,
 	if (status) {
 		dc_err_set(err, DC_ERR_REFUSED, "cannot add a work tree at '%s': %s", res->path,
 			   last_line(&errout));
+		dc_err_hint(err, "give another path: 'git dc worktree add %s <path>'", o->stream);
 		goto cleanup;
 	}
 	if ((real = realpath(res->path, NULL))) {
@@ -936,6 +958,8 @@ int dc_worktree_remove(struct dc_repo *r, const struct dc_worktree_remove_opts *
 	if (status) {
 		dc_err_set(err, DC_ERR_REFUSED, "cannot remove the work tree of stream '%s': %s",
 			   o->stream, last_line(&errout));
+		dc_err_hint(err, "commit or remove what is changed there, or use --force (it is"
+			    " lost)");
 		goto cleanup;
 	}
 	if (exists && delete_branch(r, res->branch, err))
@@ -1403,7 +1427,7 @@ static int own_tip(git_oid *tip, int *up_to_date, struct push_state *ps, const g
 	ps->nadded = 0;
 	if (!t || git_graph_descendant_of(r->git, h, t) == 1)
 		return 0;
-	if (git_oid_equal(t, h) || git_graph_descendant_of(r->git, t, h) == 1) {
+	if (git_oid_equal(t, h)) {
 		*up_to_date = 1;
 		return 0;
 	}
@@ -1411,6 +1435,23 @@ static int own_tip(git_oid *tip, int *up_to_date, struct push_state *ps, const g
 	    dc_union_deltas(&tree, &conflicts, &nconflicts, r, ps->head_tree,
 			    (const git_tree *const *)&ttree, 1, ps->dir, err))
 		goto cleanup;
+	if (git_graph_descendant_of(r->git, t, h) == 1) {
+		/*
+		 * Up to date. When `t` is HEAD plus deltas only (the merge of a
+		 * push killed before it took them in), the branch moves to it.
+		 */
+		*up_to_date = 1;
+		if (!nconflicts && git_oid_equal(&tree, git_tree_id(ttree))) {
+			if (missing_deltas(&ps->added, &ps->nadded, r, ttree, ps->head_tree,
+					   ps->dir, err))
+				goto cleanup;
+			*tip = *t;
+			ps->tip_tree = ttree;
+			ttree = NULL;
+		}
+		ret = 0;
+		goto cleanup;
+	}
 	if (nconflicts) {
 		conflict(err, conflicts[0], ps->remote, ps->dst);
 		goto cleanup;
@@ -1523,6 +1564,8 @@ int dc_push(struct dc_repo *r, const struct dc_push_opts *o, struct dc_push_resu
 	if (o->to) {
 		if (!branch_name_ok(o->to)) {
 			dc_err_set(err, DC_ERR_USAGE, "'%s' is not a valid branch name", o->to);
+			dc_err_hint(err, "'git check-ref-format --branch <name>' tells which names git"
+				    " takes");
 			goto cleanup;
 		}
 		dst = dc_xstrdup(o->to);
@@ -1543,6 +1586,7 @@ int dc_push(struct dc_repo *r, const struct dc_push_opts *o, struct dc_push_resu
 		goto cleanup;
 	if (!ps.head) {
 		dc_err_set(err, DC_ERR_REFUSED, "'%s' has no commit yet: nothing to push", refname);
+		dc_err_hint(err, "commit a delta first with 'git dc delta'");
 		goto cleanup;
 	}
 	if (git_commit_tree(&ps.head_tree, ps.head)) {
@@ -1580,12 +1624,19 @@ int dc_push(struct dc_repo *r, const struct dc_push_opts *o, struct dc_push_resu
 		if (up_to_date) {
 			res->up_to_date = 1;
 			git_oid_tostr(res->new_oid, sizeof(res->new_oid), &t);
+			if (!o->to && ps.tip_tree) {
+				res->took_in = 1;
+				if (take_in(&ps, refname, &tip, err))
+					goto cleanup;
+			}
 			break;
 		}
 		res->attempts++;
+		dc_crash_point("push-commit");
 		if (push_ref(&rejected, r, res->remote, &tip, res->ref, err))
 			goto cleanup;
 		if (!rejected) {
+			dc_crash_point("push-sent");
 			git_oid_tostr(res->new_oid, sizeof(res->new_oid), &tip);
 			/*
 			 * What git push records when the remote has a fetch refspec. A
@@ -1598,6 +1649,7 @@ int dc_push(struct dc_repo *r, const struct dc_push_opts *o, struct dc_push_resu
 				dc_git_err(err, DC_ERR_FATAL, "cannot update '%s'", track.buf);
 				goto cleanup;
 			}
+			dc_crash_point("push-tracked");
 			if (!o->to && ps.tip_tree) {
 				res->took_in = 1;
 				if (take_in(&ps, refname, &tip, err))

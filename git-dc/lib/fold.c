@@ -28,31 +28,155 @@ int dc_has_conflict_markers(const char *buf, size_t len)
 	return 0;
 }
 
-static int load_file(struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
+/* Read and parse canonical file `path`: *doc NULL when it is absent. */
+static int read_doc(struct dc_state *st, const char *path, struct dc_json **doc,
+		    struct dc_err *err)
 {
 	struct dc_buf raw = DC_BUF_INIT;
 	int exists = 0, ret = -1;
 
-	if (f->loaded)
-		return 0;
-	if (st->read(st->read_data, f->path, &raw, &exists, err))
+	*doc = NULL;
+	if (st->read(st->read_data, path, &raw, &exists, err))
 		goto cleanup;
-	if (exists && dc_json_parse(&f->doc, raw.buf, raw.len, &st->parse_opts, err)) {
+	if (exists && dc_json_parse(doc, raw.buf, raw.len, &st->parse_opts, err)) {
 		if (dc_has_conflict_markers(raw.buf, raw.len))
 			dc_err_set(err, DC_ERR_REFUSED,
-				   "canonical file '%s' holds conflict markers", f->path);
+				   "canonical file '%s' holds conflict markers", path);
 		else
-			dc_err_prefix(err, "canonical file '%s' is not valid JSON", f->path);
+			dc_err_prefix(err, "canonical file '%s' is not valid JSON", path);
 		dc_err_hint(err, "canonical files are written only by 'git dc merge'; restore it from"
-			    " the last good commit with 'git checkout <commit> -- %s'", f->path);
+			    " the last good commit with 'git checkout <commit> -- %s'", path);
 		goto cleanup;
 	}
-	f->existed = exists;
-	f->loaded = 1;
 	ret = 0;
 cleanup:
 	dc_buf_release(&raw);
 	return ret;
+}
+
+/* Segment files numbered up to this are read; more is a broken state. */
+#define MAX_SEGMENTS 1000000
+
+/* The logical array of a segmented file (see fold.h). */
+static int load_segmented(struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
+{
+	struct dc_buf path = DC_BUF_INIT;
+	struct dc_json *part = NULL, *all = NULL;
+	const char *p = f->path;
+	size_t i, last_len = 0;
+	int ret = -1, regular = 1;
+
+	/* the plain file first: written before the rules segmented it */
+	if (read_doc(st, f->path, &part, err))
+		goto cleanup;
+	f->base_plain = part != NULL;
+	for (;;) {
+		if (part) {
+			if (part->type != DC_JSON_ARRAY) {
+				dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s' is %s, a"
+					   " segmented section needs an array", p,
+					   dc_json_describe(part));
+				dc_err_hint(err, "canonical files are written only by 'git dc"
+					    " merge'; restore it from the last good commit with"
+					    " 'git checkout <commit> -- %s'", p);
+				goto cleanup;
+			}
+			last_len = part->u.arr.n;
+			if (!all) {
+				all = part;
+			} else {
+				for (i = 0; i < part->u.arr.n; i++)
+					dc_json_push(all, part->u.arr.v[i]);
+				part->u.arr.n = 0;
+				dc_json_free(part);
+			}
+			part = NULL;
+		}
+		if (f->base_segments == MAX_SEGMENTS) {
+			dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s' has more than %d"
+				   " segment files", f->path, MAX_SEGMENTS);
+			goto cleanup;
+		}
+		dc_buf_reset(&path);
+		dc_rules_segment_path(&path, f->path, f->base_segments);
+		p = path.buf;
+		if (read_doc(st, p, &part, err))
+			goto cleanup;
+		if (!part)
+			break;
+		/* every segment file but the last holds exactly `segment` */
+		if (f->base_segments && last_len != f->segment)
+			regular = 0;
+		f->base_segments++;
+	}
+	if (f->base_plain || (f->base_segments && (!last_len || last_len > f->segment)))
+		regular = 0;
+	f->base_regular = regular;
+	f->doc = all;
+	all = NULL;
+	f->existed = f->doc != NULL;
+	f->loaded = 1;
+	ret = 0;
+cleanup:
+	dc_json_free(part);
+	dc_json_free(all);
+	dc_buf_release(&path);
+	return ret;
+}
+
+static int load_file(struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
+{
+	if (f->loaded)
+		return 0;
+	if (f->segment)
+		return load_segmented(st, f, err);
+	if (read_doc(st, f->path, &f->doc, err))
+		return -1;
+	f->existed = f->doc != NULL;
+	f->loaded = 1;
+	return 0;
+}
+
+/* Element `i` of a segmented file's array was added or changed. */
+static void touch(struct dc_state_file *f, size_t i)
+{
+	size_t k;
+
+	if (!f->segment)
+		return;
+	k = i / f->segment;
+	if (k >= f->ntouched) {
+		size_t n = k + 1 > 2 * f->ntouched ? k + 1 : 2 * f->ntouched;
+		f->touched = dc_xrealloc(f->touched, n);
+		memset(f->touched + f->ntouched, 0, n - f->ntouched);
+		f->ntouched = n;
+	}
+	f->touched[k] = 1;
+}
+
+size_t dc_state_chunks(const struct dc_state_file *f)
+{
+	size_t n = f->doc ? f->doc->u.arr.n : 0;
+	return (n + f->segment - 1) / f->segment;
+}
+
+int dc_state_chunk_dirty(const struct dc_state_file *f, size_t k)
+{
+	if (!f->base_regular || k + 1 >= f->base_segments)
+		return 1;	/* the last base segment may have grown */
+	return k < f->ntouched && f->touched[k];
+}
+
+void dc_state_chunk_write(struct dc_buf *out, const struct dc_state_file *f, size_t k)
+{
+	struct dc_json view = *f->doc;
+	size_t from = k * f->segment, n = f->doc->u.arr.n - from;
+
+	/* a view of the chunk's elements: written, never freed */
+	view.u.arr.v = f->doc->u.arr.v + from;
+	view.u.arr.n = n < f->segment ? n : f->segment;
+	view.u.arr.alloc = view.u.arr.n;
+	dc_json_write(out, &view);
 }
 
 struct dc_state_file *dc_state_file(struct dc_state *st, const char *path, struct dc_err *err)
@@ -79,21 +203,19 @@ int dc_state_init(struct dc_state *st, const struct dc_rules *rules,
 	const char **files;
 	size_t i;
 
-	for (i = 0; i < rules->nsections; i++) {
-		if (rules->sections[i].segment)
-			return dc_err_set(err, DC_ERR_REFUSED,
-					  "rules: sections.%s.segment: segmented targets are not"
-					  " supported by this version of git-dc",
-					  rules->sections[i].name);
-	}
+	(void)err;
 	memset(st, 0, sizeof(*st));
 	st->rules = rules;
+	st->parse_opts = dc_canonical_opts;
 	st->read = read;
 	st->read_data = read_data;
 	st->nfiles = dc_rules_files(rules, &files);
 	st->files = dc_xcalloc(st->nfiles, sizeof(*st->files));
-	for (i = 0; i < st->nfiles; i++)
+	for (i = 0; i < st->nfiles; i++) {
+		const struct dc_section *s = dc_rules_segmented(rules, files[i], NULL);
 		st->files[i].path = dc_xstrdup(files[i]);
+		st->files[i].segment = s ? s->segment : 0;
+	}
 	free(files);
 	st->targets = dc_xcalloc(rules->nsections, sizeof(*st->targets));
 	st->stats.applied = dc_xcalloc(rules->nsections, sizeof(size_t));
@@ -107,6 +229,7 @@ void dc_state_release(struct dc_state *st)
 
 	for (i = 0; i < st->nfiles; i++) {
 		free(st->files[i].path);
+		free(st->files[i].touched);
 		dc_json_free(st->files[i].doc);
 	}
 	free(st->files);
@@ -152,6 +275,14 @@ static int type_fits(enum dc_op op, const struct dc_json *c)
 	}
 }
 
+/* The hint of a canonical file whose content stops the fold (-1). */
+static int state_fault(struct dc_err *err, const char *file)
+{
+	dc_err_hint(err, "the state is at fault, not a delta: fix '%s' in a commit of its own"
+		    " (or the section's \"at\" in .dc/rules.json), then merge again", file);
+	return -1;
+}
+
 static const char *show_at(const char *at)
 {
 	return *at ? at : "(the whole file)";
@@ -180,18 +311,21 @@ static int target(struct dc_state *st, const struct dc_section *s, int create,
 	if (!c) {
 		if (!create)
 			return 0;
-		return dc_err_set(err, DC_ERR_REFUSED,
-				  "canonical file '%s': cannot create %s for section '%s':"
-				  " a value on its path is not an object",
-				  s->file, show_at(s->at), s->name);
+		dc_err_set(err, DC_ERR_REFUSED,
+			   "canonical file '%s': cannot create %s for section '%s':"
+			   " a value on its path is not an object",
+			   s->file, show_at(s->at), s->name);
+		return state_fault(err, s->file);
 	}
-	if (!type_fits(s->op, c))
-		return dc_err_set(err, DC_ERR_REFUSED,
-				  "canonical file '%s': %s is %s, section '%s' (%s) needs %s",
-				  s->file, show_at(s->at), dc_json_describe(c), s->name,
-				  dc_op_name(s->op),
-				  s->op == DC_OP_SET ? "an object" :
-				  s->op == DC_OP_UPSERT ? "an array or an object" : "an array");
+	if (!type_fits(s->op, c)) {
+		dc_err_set(err, DC_ERR_REFUSED,
+			   "canonical file '%s': %s is %s, section '%s' (%s) needs %s",
+			   s->file, show_at(s->at), dc_json_describe(c), s->name,
+			   dc_op_name(s->op),
+			   s->op == DC_OP_SET ? "an object" :
+			   s->op == DC_OP_UPSERT ? "an array or an object" : "an array");
+		return state_fault(err, s->file);
+	}
 	*out = c;
 	return 0;
 }
@@ -335,6 +469,7 @@ static int apply_append(struct dc_state *st, const struct dc_section *s,
 	if (target(st, s, 1, &c, err))
 		return -1;
 	dc_json_push(c, dc_json_clone(ev));
+	touch(st->targets[s - st->rules->sections].file, c->u.arr.n - 1);
 	return 1;
 }
 
@@ -362,6 +497,7 @@ static int apply_add(struct dc_state *st, const struct dc_section *s, const stru
 	dc_map_put(&t->index, key->buf, key->len, c->u.arr.n);
 	dc_json_push(c, dc_json_clone(ev));
 	t->indexed = c->u.arr.n;
+	touch(t->file, c->u.arr.n - 1);
 	return 1;
 }
 
@@ -406,8 +542,12 @@ static int apply_upsert(struct dc_state *st, const struct dc_section *s, const s
 		dc_buf_release(&scratch);
 		if (dc_map_get(&t->index, key->buf, key->len, &pos)) {
 			cur = c->u.arr.v[pos];
-			if (cur->type == DC_JSON_OBJECT)
-				return merge_object(cur, ev);
+			if (cur->type == DC_JSON_OBJECT) {
+				int changed = merge_object(cur, ev);
+				if (changed)
+					touch(t->file, pos);
+				return changed;
+			}
 			/* an indexed element always has its key members: an object */
 			return dc_err_set(err, DC_ERR_FATAL, "internal error: indexed element is not"
 					  " an object");
@@ -420,6 +560,7 @@ static int apply_upsert(struct dc_state *st, const struct dc_section *s, const s
 	dc_map_put(&t->index, key->buf, key->len, c->u.arr.n);
 	dc_json_push(c, dc_json_clone(ev));
 	t->indexed = c->u.arr.n;
+	touch(t->file, c->u.arr.n - 1);
 	return 1;
 }
 
@@ -506,10 +647,11 @@ static int publish_target(struct dc_state *st, const struct dc_section *s, int c
 	if (!c) {
 		if (!create)
 			return 0;
-		return dc_err_set(err, DC_ERR_REFUSED,
-				  "canonical file '%s': cannot create %s for the groups section '%s'"
-				  " publishes: a value on its path is not an object",
-				  s->publish_file, show_at(s->publish_at), s->name);
+		dc_err_set(err, DC_ERR_REFUSED,
+			   "canonical file '%s': cannot create %s for the groups section '%s'"
+			   " publishes: a value on its path is not an object",
+			   s->publish_file, show_at(s->publish_at), s->name);
+		return state_fault(err, s->publish_file);
 	}
 	if (c->type != DC_JSON_ARRAY)
 		return dc_err_set(err, DC_ERR_REFUSED,
@@ -956,6 +1098,7 @@ static struct dc_json *ensure_object(struct dc_state *st, struct dc_state_file *
 	if (!o || o->type != DC_JSON_OBJECT) {
 		dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s': cannot write %s: a value on its"
 			   " path is not an object", f->path, show_at(at));
+		state_fault(err, f->path);
 		return NULL;
 	}
 	return o;

@@ -49,6 +49,21 @@ struct dc_state_file {
 	int loaded;
 	int existed;		/* present in the base */
 	int changed;		/* the fold changed its value */
+
+	/*
+	 * Segmented (a section with `segment`, PROTOCOL section 7): `doc` is
+	 * the logical array, read from `path` itself (a file written before
+	 * the rules segmented it) followed by the segment files
+	 * "<stem>.000000.json", "<stem>.000001.json", ... up to the first
+	 * missing number. Written back, it is split into chunks of `segment`
+	 * elements, chunk k to segment file k, and `path` is removed.
+	 */
+	size_t segment;		/* elements per segment file; 0: not segmented */
+	size_t base_segments;	/* segment files read */
+	int base_plain;		/* `path` itself was read */
+	int base_regular;	/* the base is already split as it would be written */
+	char *touched;		/* per chunk: an element in it was added or changed */
+	size_t ntouched;
 };
 
 struct dc_event_note {
@@ -93,10 +108,7 @@ struct dc_state {
 
 #define DC_STATE_INIT { 0 }
 
-/*
- * Prepare an empty state over `rules` (which must outlive it). Refuses
- * rules the fold cannot honour yet (segmented targets).
- */
+/* Prepare an empty state over `rules` (which must outlive it). */
 int dc_state_init(struct dc_state *st, const struct dc_rules *rules,
 		  dc_state_read_fn read, void *read_data, struct dc_err *err);
 void dc_state_release(struct dc_state *st);
@@ -104,6 +116,13 @@ void dc_state_release(struct dc_state *st);
 /* The file `path` of the state, loading it if needed; NULL + err on failure
  * or if `path` is not a canonical file of the rules. */
 struct dc_state_file *dc_state_file(struct dc_state *st, const char *path, struct dc_err *err);
+
+/* A segmented file's chunks: how many, and whether chunk k may differ from
+ * base segment file k (0: certainly the same bytes, it need not be written). */
+size_t dc_state_chunks(const struct dc_state_file *f);
+int dc_state_chunk_dirty(const struct dc_state_file *f, size_t k);
+/* The bytes of chunk k, in the canonical layout, appended to `out`. */
+void dc_state_chunk_write(struct dc_buf *out, const struct dc_state_file *f, size_t k);
 
 /* Apply one valid delta: its sections in the order they appear in the
  * delta, the events of each in array order. Sections the rules do not name,

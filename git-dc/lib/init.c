@@ -429,6 +429,36 @@ static int same_file(const char *a, const char *b)
 		sa.st_ino == sb.st_ino;
 }
 
+int dc_add_delta_limit(uint64_t *max, struct dc_repo *r, struct dc_err *err)
+{
+	struct dc_rules rules = DC_RULES_INIT;
+	struct dc_buf buf = DC_BUF_INIT;
+	char *refname = NULL;
+	git_commit *head = NULL;
+	git_tree *tree = NULL;
+	int exists, ret = -1;
+
+	*max = DC_DEFAULT_MAX_DELTA_BYTES;
+	if (dc_repo_head(&refname, &head, r, err))
+		goto cleanup;
+	if (head && git_commit_tree(&tree, head)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
+		goto cleanup;
+	}
+	if (tree && dc_repo_read(&buf, &exists, NULL, r, tree, DC_RULES_PATH, err))
+		goto cleanup;
+	if (tree && exists && !dc_rules_parse(&rules, buf.buf, buf.len, NULL))
+		*max = rules.max_delta_bytes;
+	ret = 0;
+cleanup:
+	dc_rules_release(&rules);
+	dc_buf_release(&buf);
+	git_tree_free(tree);
+	git_commit_free(head);
+	free(refname);
+	return ret;
+}
+
 int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_result *res,
 		 struct dc_err *err)
 {
@@ -469,14 +499,26 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 		dc_err_prefix(err, "'%s'", DC_RULES_PATH);
 		goto cleanup;
 	}
+	if (o->len > rules.max_delta_bytes) {
+		dc_err_set(err, DC_ERR_REFUSED, "invalid delta: more than %llu bytes"
+			   " (max_delta_bytes of '%s')",
+			   (unsigned long long)rules.max_delta_bytes, DC_RULES_PATH);
+		dc_err_hint(err, "split its events over several deltas, or raise max_delta_bytes"
+			    " in '%s'", DC_RULES_PATH);
+		goto cleanup;
+	}
 
 	if (dc_json_parse(&doc, o->input, o->len, NULL, err)) {
 		dc_err_prefix(err, "invalid delta: invalid JSON");
+		dc_err_hint(err, "a delta is one strict JSON object: no comments, no trailing"
+			    " commas, no member twice");
 		goto cleanup;
 	}
 	if (doc->type != DC_JSON_OBJECT) {
 		dc_err_set(err, DC_ERR_REFUSED, "invalid delta: the top-level value is %s, expected"
 			   " an object", dc_json_describe(doc));
+		dc_err_hint(err, "a delta is one JSON object of sections: {\"%s\": [<event>, ...]}",
+			    rules.nsections ? rules.sections[0].name : "<section>");
 		goto cleanup;
 	}
 
@@ -493,12 +535,15 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 				dc_err_set(err, DC_ERR_REFUSED, "invalid delta: 'frame' is %s,"
 					   " expected an integer 0 <= frame < 2^53",
 					   dc_json_describe(v));
+			dc_err_hint(err, "write it as a number (\"frame\": 3), or leave it out and"
+				    " give --frame <n>");
 			goto cleanup;
 		}
 		frame = (uint64_t)f;
 		if (o->has_frame && frame != o->frame) {
 			dc_err_set(err, DC_ERR_REFUSED, "the delta says frame %llu but --frame says"
 				   " %llu", (unsigned long long)frame, (unsigned long long)o->frame);
+			dc_err_hint(err, "leave --frame out, or fix the delta's 'frame'");
 			goto cleanup;
 		}
 	} else if (o->has_frame) {
@@ -528,12 +573,15 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 		if (v->type != DC_JSON_STRING) {
 			dc_err_set(err, DC_ERR_REFUSED, "invalid delta: 'stream_id' is %s, expected"
 				   " a string", dc_json_describe(v));
+			dc_err_hint(err, "write it as a string (\"stream_id\": \"s1\"), or leave it"
+				    " out and give --stream <id>");
 			goto cleanup;
 		}
 		stream = dc_xmemdupz(v->u.str.s, v->u.str.len);
 		if (o->stream && strcmp(o->stream, stream)) {
 			dc_err_set(err, DC_ERR_REFUSED, "the delta says stream '%s' but --stream says"
 				   " '%s'", stream, o->stream);
+			dc_err_hint(err, "leave --stream out, or fix the delta's 'stream_id'");
 			goto cleanup;
 		}
 	} else {
@@ -567,6 +615,8 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 			if (dc_utc_parse(&now, o->utc, strlen(o->utc))) {
 				dc_err_set(err, DC_ERR_USAGE, "--utc '%s' is not an RFC 3339 UTC"
 					   " instant (YYYY-MM-DDTHH:MM:SS[.fraction]Z)", o->utc);
+				dc_err_hint(err, "for example --utc 2026-03-28T03:00:00Z (uppercase T"
+					    " and Z, no offset)");
 				goto cleanup;
 			}
 			dc_buf_adds(&tmp, o->utc);
@@ -580,11 +630,14 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 		if (set_dotted(doc, rules.utc[0], tmp.buf)) {
 			dc_err_set(err, DC_ERR_REFUSED, "invalid delta: cannot add '%s'",
 				   rules.utc[0]);
+			dc_err_hint(err, "a member on its way is not an object: write the utc in the"
+				    " delta yourself");
 			goto cleanup;
 		}
 	} else if (o->utc) {
 		dc_err_set(err, DC_ERR_REFUSED, "the delta has '%s' already; --utc would change it",
 			   rules.utc[i]);
+		dc_err_hint(err, "leave --utc out: the delta's own instant is kept");
 		goto cleanup;
 	}
 

@@ -58,4 +58,12 @@ int dc_add_delta(struct dc_repo *r, const struct dc_add_opts *o, struct dc_add_r
 		 struct dc_err *err);
 void dc_add_result_release(struct dc_add_result *res);
 
+/*
+ * The most bytes a delta may hold under the rules of HEAD (their
+ * max_delta_bytes; the default when HEAD has no rules that load, which
+ * dc_add_delta() then reports). A front end reads at most one byte more:
+ * dc_add_delta() refuses that before parsing, so memory stays bounded.
+ */
+int dc_add_delta_limit(uint64_t *max, struct dc_repo *r, struct dc_err *err);
+
 #endif

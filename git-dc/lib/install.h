@@ -10,7 +10,10 @@
  * worktrees are honoured) gets a small shell shim that runs the hook
  * program, git-dc-hook, by absolute path (by name on PATH when it is not
  * there). A hook that was in place is kept as <hook>.dc-chained and run
- * by git-dc-hook after its own check, with the same arguments and input.
+ * by git-dc-hook after its own check, with the same arguments and input;
+ * when a framework wrote the same hook again over the shim, the copy kept
+ * is replaced. A framework's hook that runs git-dc's shim where it moved
+ * it (pre-commit's <hook>.legacy) counts as installed.
  *
  * Everything changed is recorded, with what was there before, in
  * <common git dir>/dc-install.json, so installing twice changes nothing
@@ -101,8 +104,10 @@ struct dc_uninstall_result {
 };
 
 /*
- * Undo dc_install: remove the shims, put chained hooks back, restore the
- * configuration values and info/attributes recorded, remove the record.
+ * Undo dc_install: remove the shims (also where a framework moved them:
+ * <hook>.legacy, <hook>.old), put chained hooks back (or drop a kept copy
+ * of the hook in place), restore the configuration values and
+ * info/attributes recorded, remove the record.
  * What someone changed since the install (a shim replaced, a key set to
  * another value) is left alone and listed in `kept`. Without a record,
  * only git-dc's shims found in the hooks directory are removed.
@@ -134,7 +139,9 @@ struct dc_doctor_result {
  * a fixed word in `check`:
  *   hook-missing          a hook git-dc needs is absent
  *   hook-not-executable   ... present but git would not run it
- *   hook-foreign          ... another program, not git-dc's shim
+ *   hook-foreign          ... another program, not git-dc's shim, and
+ *                         not one that runs it (pre-commit's migration
+ *                         mode, a hook that calls git-dc-hook itself)
  *   hook-program-missing  the shim's git-dc-hook cannot be found
  *   hooks-path            core.hooksPath names a directory without them
  *   merge-driver-unregistered  attributes say merge=dc, config has no driver

@@ -620,7 +620,9 @@ void dc_jmerge(struct dc_json **out, struct dc_jmerge_result *res, const struct 
 				c.whole[c.nwhole++] = s->publish_at;
 			continue;
 		}
-		if (s->op == DC_OP_IGNORE || strcmp(s->file, path))
+		/* a segment file is a slice of its section's array */
+		if (s->op == DC_OP_IGNORE ||
+		    (strcmp(s->file, path) && dc_rules_segmented(rules, path, NULL) != s))
 			continue;
 		c.secs = dc_xreallocarray(c.secs, c.nsecs + 1, sizeof(*c.secs));
 		c.secs[c.nsecs++] = s;
@@ -675,7 +677,7 @@ static int parse_side(struct dc_json **out, struct dc_jmerge_result *res, const 
 	struct dc_err why = DC_ERR_INIT;
 	struct dc_jmerge_conflict *x;
 
-	if (!dc_json_parse(out, buf, len, NULL, &why))
+	if (!dc_json_parse(out, buf, len, &dc_canonical_opts, &why))
 		return 0;
 	DC_ALLOC_GROW(res->conflicts, res->nconflicts + 1, res->alloc);
 	x = &res->conflicts[res->nconflicts++];
@@ -712,7 +714,7 @@ int dc_jmerge_bytes(struct dc_buf *out, struct dc_jmerge_result *res,
 		goto cleanup;
 	}
 	if (has_base && !only_whitespace(base, base_len) &&
-	    dc_json_parse(&b, base, base_len, NULL, &why)) {
+	    dc_json_parse(&b, base, base_len, &dc_canonical_opts, &why)) {
 		res->base_invalid = 1;
 		b = NULL;
 	}
@@ -722,7 +724,7 @@ int dc_jmerge_bytes(struct dc_buf *out, struct dc_jmerge_result *res,
 		goto cleanup;
 	}
 	dc_json_write(&text, m);
-	if (dc_json_parse(&again, text.buf, text.len, NULL, &why)) {
+	if (dc_json_parse(&again, text.buf, text.len, &dc_canonical_opts, &why)) {
 		dc_err_set(err, DC_ERR_FATAL, "internal error: the merge of '%s' wrote invalid JSON: %s",
 			   path, why.msg.buf);
 		goto cleanup;

@@ -1,4 +1,6 @@
 #include "json.h"
+
+const struct dc_json_parse_opts dc_canonical_opts = { DC_CANONICAL_MAX_DEPTH };
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1353,6 +1355,8 @@ int dc_json_pointer_check(const char *ptr, struct dc_err *err)
 		dc_buf_addquoted(&q, ptr, strlen(ptr), 256);
 		dc_err_set(err, DC_ERR_REFUSED,
 			   "invalid JSON pointer %s: it must be empty or start with '/'", q.buf);
+		dc_err_hint(err, "a JSON pointer names members and indexes: /agents/ada/bio,"
+			    " /posts/0 ('~1' stands for '/', '~0' for '~')");
 		dc_buf_release(&q);
 		return -1;
 	}
@@ -1362,6 +1366,7 @@ int dc_json_pointer_check(const char *ptr, struct dc_err *err)
 			dc_err_set(err, DC_ERR_REFUSED,
 				   "invalid JSON pointer %s: '~' must be followed by '0' or '1'",
 				   q.buf);
+			dc_err_hint(err, "write '~0' for a '~' in a name, '~1' for a '/'");
 			dc_buf_release(&q);
 			return -1;
 		}

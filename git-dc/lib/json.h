@@ -65,6 +65,15 @@ struct dc_json_parse_opts {
 #define DC_JSON_PARSE_OPTS_INIT { 0 }
 
 /*
+ * Canonical files hold a delta's events (at most 512 levels deep) below
+ * their target's path, and a collect nests them further: they are read
+ * with this deeper limit, so a valid delta never makes the state
+ * unreadable.
+ */
+#define DC_CANONICAL_MAX_DEPTH 1024
+extern const struct dc_json_parse_opts dc_canonical_opts;
+
+/*
  * Parse `len` bytes as one strict RFC 8259 JSON text into `*out` (owned by
  * the caller). Refused, with one reason in `err` (code DC_ERR_REFUSED):
  *  - invalid UTF-8 anywhere (overlong forms, surrogates, > U+10FFFF), a byte

@@ -1,4 +1,5 @@
 #include "merge.h"
+#include "archive.h"
 #include "delta.h"
 #include "fold.h"
 #include "json.h"
@@ -327,6 +328,8 @@ static int merge_lock(struct dc_repo *r, struct dc_err *err)
 	fd = open(p.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		dc_err_set(err, DC_ERR_FATAL, "cannot open '%s': %s", p.buf, strerror(errno));
+		dc_err_hint(err, "the merge lock lives in the git directory: check that it is"
+			    " writable by you");
 	} else if (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno == EWOULDBLOCK) {
 			dc_err_set(err, DC_ERR_REFUSED, "another git dc merge is running in this"
@@ -335,6 +338,8 @@ static int merge_lock(struct dc_repo *r, struct dc_err *err)
 		} else {
 			dc_err_set(err, DC_ERR_FATAL, "cannot lock '%s': %s", p.buf,
 				   strerror(errno));
+			dc_err_hint(err, "the lock is released when its holder exits; check that"
+				    " the file system supports flock()");
 		}
 		close(fd);
 		fd = -1;
@@ -382,6 +387,7 @@ static int find_genesis(git_oid *out, struct dc_repo *r, const git_oid *tip, str
 	}
 	if (!found) {
 		dc_err_set(err, DC_ERR_FATAL, "no commit holds '%s'", DC_RULES_PATH);
+		dc_err_hint(err, "run 'git dc init' to start a dc repository");
 		goto cleanup;
 	}
 	ret = 0;
@@ -395,13 +401,22 @@ cleanup:
 struct read_ctx {
 	struct dc_repo *r;
 	const git_tree *tree;
+	const char *prefix;	/* "" or DC_ARCHIVE_SNAPSHOT: where the files are */
+	struct dc_buf path;
 };
+
+static const char *base_path(struct read_ctx *c, const char *path)
+{
+	dc_buf_reset(&c->path);
+	dc_buf_addf(&c->path, "%s%s", c->prefix, path);
+	return c->path.buf;
+}
 
 static int read_from_tree(void *data, const char *path, struct dc_buf *out, int *exists,
 			  struct dc_err *err)
 {
 	struct read_ctx *c = data;
-	return dc_repo_read(out, exists, NULL, c->r, c->tree, path, err);
+	return dc_repo_read(out, exists, NULL, c->r, c->tree, base_path(c, path), err);
 }
 
 static const struct qnote *head_quarantined(const struct head *h, const char *path)
@@ -421,6 +436,11 @@ static int cmp_delta_ptr(const void *a, const void *b)
 
 /* qsort() of an empty array: its pointer may be NULL, which qsort may not get */
 #define SORT(arr, n, cmp) do { if ((n) > 1) qsort((arr), (n), sizeof(*(arr)), (cmp)); } while (0)
+
+static int cmp_entry_rel(const void *a, const void *b)
+{
+	return strcmp(((const struct dc_tree_entry *)a)->rel, ((const struct dc_tree_entry *)b)->rel);
+}
 
 static int cmp_delta_path(const void *a, const void *b)
 {
@@ -443,6 +463,8 @@ struct plan {
 	char *applied_before;	/* per cur entry: 1 if the state already holds it */
 	struct dc_delta *deltas;	/* per cur entry, loaded when needed */
 	int *loaded;
+	struct dc_archive arch;	/* the tree's archive manifest, if any */
+	char *archived;		/* per cur entry: 1 if the snapshot holds it */
 };
 
 static void plan_release(struct plan *p)
@@ -453,6 +475,8 @@ static void plan_release(struct plan *p)
 		dc_delta_release(&p->deltas[i]);
 	free(p->deltas);
 	free(p->loaded);
+	free(p->archived);
+	dc_archive_release(&p->arch);
 	free(p->applied_before);
 	dc_tree_entries_free(p->cur, p->ncur);
 	head_release(&p->head);
@@ -493,6 +517,41 @@ static int list_deltas(struct dc_tree_entry **e, size_t *n, struct dc_repo *r, c
 	return dc_repo_list_dir(e, n, &ignored, r, t, dir, err);
 }
 
+int dc_delta_load_blob(struct dc_delta *d, struct dc_repo *r, const git_oid *id,
+		       const char *path, const char *rel, const struct dc_rules *rules,
+		       struct dc_err *err)
+{
+	git_odb *odb = NULL;
+	git_blob *blob = NULL;
+	git_object_t type;
+	size_t size = 0;
+	char hex[GIT_OID_HEXSZ + 1];
+	int ret = -1;
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (git_repository_odb(&odb, r->git) || git_odb_read_header(&size, &type, odb, id)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", path);
+		goto cleanup;
+	}
+	if (size > rules->max_delta_bytes) {
+		/* refused on its size alone: its bytes are never read */
+		dc_delta_load(d, path, rel, hex, NULL, size, rules);
+		ret = 0;
+		goto cleanup;
+	}
+	if (git_blob_lookup(&blob, r->git, id)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", path);
+		goto cleanup;
+	}
+	dc_delta_load(d, path, rel, hex, git_blob_rawcontent(blob),
+		      (size_t)git_blob_rawsize(blob), rules);
+	ret = 0;
+cleanup:
+	git_blob_free(blob);
+	git_odb_free(odb);
+	return ret;
+}
+
 /*
  * Load (read and validate) the delta of entry i, once. A delta that the
  * head already lists as quarantined under the same blob keeps its reason
@@ -505,7 +564,6 @@ static int plan_load(struct plan *p, struct dc_repo *r, size_t i, int reuse_quar
 	struct dc_delta *d = &p->deltas[i];
 	struct dc_buf path = DC_BUF_INIT, stream = DC_BUF_INIT;
 	const struct qnote *q;
-	git_blob *blob = NULL;
 	char oid[41];
 	int ret = -1;
 
@@ -532,16 +590,13 @@ static int plan_load(struct plan *p, struct dc_repo *r, size_t i, int reuse_quar
 		ret = 0;
 		goto cleanup;
 	}
-	if (git_blob_lookup(&blob, r->git, &e->oid)) {
-		dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", path.buf);
+	if (dc_delta_load_blob(d, r, &e->oid, path.buf, e->rel, &p->rules, err))
 		goto cleanup;
-	}
-	dc_delta_load(d, path.buf, e->rel, oid, git_blob_rawcontent(blob),
-		      (size_t)git_blob_rawsize(blob), &p->rules);
+	if (dc_archive_classify(&p->arch, d, &e->oid))
+		p->archived[i] = 1;
 	p->loaded[i] = 1;
 	ret = 0;
 cleanup:
-	git_blob_free(blob);
 	dc_buf_release(&path);
 	dc_buf_release(&stream);
 	return ret;
@@ -591,6 +646,10 @@ static int mark_applied(struct plan *p, struct dc_repo *r, struct dc_err *err)
 		}
 		while (j < p->ncur && (c = strcmp(p->cur[j].rel, old[i].rel)) < 0)
 			j++;
+		if ((j >= p->ncur || c) && dc_archive_has(&p->arch, path.buf, &old[i].oid)) {
+			dc_buf_release(&path);	/* in the snapshot now */
+			continue;
+		}
 		if (j >= p->ncur || c || !git_oid_equal(&p->cur[j].oid, &old[i].oid)) {
 			dc_err_set(err, DC_ERR_REFUSED, "delta '%s' was %s after frame %llu was"
 				   " merged; deltas are immutable", path.buf,
@@ -753,7 +812,7 @@ struct proj_out {
 	 * .dc/head.json last; `remove` set for a file that must be absent */
 	struct dc_tree_change *files;
 	struct dc_buf *bytes;	/* content of each, when the fold wrote it */
-	size_t n;
+	size_t n, alloc;
 	char **paths;		/* owned copies of the paths in files[] */
 };
 
@@ -771,13 +830,17 @@ static void proj_out_release(struct proj_out *po)
 	memset(po, 0, sizeof(*po));
 }
 
-static void proj_add(struct proj_out *po, size_t cap, const char *path, const git_oid *oid,
-		     int exists, struct dc_buf *bytes)
+static void proj_add(struct proj_out *po, const char *path, const git_oid *oid, int exists,
+		     struct dc_buf *bytes)
 {
-	if (!po->files) {
-		po->files = dc_xcalloc(cap, sizeof(*po->files));
-		po->bytes = dc_xcalloc(cap, sizeof(*po->bytes));
-		po->paths = dc_xcalloc(cap, sizeof(*po->paths));
+	if (po->n == po->alloc) {
+		size_t a = po->alloc ? 2 * po->alloc : 16;
+		po->files = dc_xreallocarray(po->files, a, sizeof(*po->files));
+		po->bytes = dc_xreallocarray(po->bytes, a, sizeof(*po->bytes));
+		po->paths = dc_xreallocarray(po->paths, a, sizeof(*po->paths));
+		memset(po->files + po->n, 0, (a - po->n) * sizeof(*po->files));
+		memset(po->bytes + po->n, 0, (a - po->n) * sizeof(*po->bytes));
+		po->alloc = a;
 	}
 	po->paths[po->n] = dc_xstrdup(path);
 	po->files[po->n].path = po->paths[po->n];
@@ -789,6 +852,144 @@ static void proj_add(struct proj_out *po, size_t cap, const char *path, const gi
 		dc_buf_init(bytes, 0);
 	}
 	po->n++;
+}
+
+/*
+ * One past the highest segment number of `file` ("<stem>.NNNNNN.json")
+ * among the entries of its directory in `tree` (below `prefix`); 0 if
+ * there is none. Gaps included: a stray segment file is still seen.
+ */
+static size_t segment_end(const git_tree *tree, const char *prefix, const char *file)
+{
+	const char *slash = strrchr(file, '/'), *name = slash ? slash + 1 : file;
+	struct dc_buf dir = DC_BUF_INIT;
+	git_tree_entry *te = NULL;
+	git_tree *sub = NULL;
+	const git_tree *t = tree;
+	size_t stem = strlen(name) - 5, end = 0, i, n;
+
+	dc_buf_addf(&dir, "%s%.*s", prefix, slash ? (int)(slash - file) : 0, file);
+	if (dir.len) {
+		if (git_tree_entry_bypath(&te, tree, dir.buf) ||
+		    git_tree_entry_type(te) != GIT_OBJECT_TREE ||
+		    git_tree_lookup(&sub, git_tree_owner(tree), git_tree_entry_id(te)))
+			goto cleanup;
+		t = sub;
+	}
+	n = git_tree_entrycount(t);
+	for (i = 0; i < n; i++) {
+		const char *e = git_tree_entry_name(git_tree_entry_byindex(t, i));
+		size_t k;
+
+		if (strlen(e) != stem + 12 || strncmp(e, name, stem) || e[stem] != '.' ||
+		    strcmp(e + stem + 7, ".json") || strspn(e + stem + 1, "0123456789") != 6)
+			continue;
+		k = (size_t)strtoul(e + stem + 1, NULL, 10);
+		if (k + 1 > end)
+			end = k + 1;
+	}
+cleanup:
+	git_tree_free(sub);
+	git_tree_entry_free(te);
+	dc_buf_release(&dir);
+	return end;
+}
+
+/* Add `buf` as the content of `path` (written as a blob, or only hashed). */
+static int proj_blob(struct proj_out *po, struct dc_repo *r, const struct proj_in *in,
+		     const char *path, struct dc_buf *buf, struct dc_err *err)
+{
+	git_oid want;
+
+	if (in->write_blobs ? dc_repo_write_blob(&want, r, buf->buf, buf->len, err) != 0 :
+	    git_odb_hash(&want, buf->buf, buf->len, GIT_OBJECT_BLOB) != 0) {
+		if (!in->write_blobs)
+			dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", path);
+		return -1;
+	}
+	proj_add(po, path, &want, 1, buf);
+	return 0;
+}
+
+/* Add `path` as the base holds it (absent there: to be removed). */
+static int proj_base(struct proj_out *po, struct dc_repo *r, const git_tree *base_tree,
+		     struct read_ctx *rc, const char *path, struct dc_err *err)
+{
+	struct dc_buf buf = DC_BUF_INIT;
+	git_oid id;
+	int exists, ret = -1;
+
+	if (dc_repo_read(&buf, &exists, &id, r, base_tree, base_path(rc, path), err))
+		goto cleanup;
+	proj_add(po, path, exists ? &id : NULL, exists, exists ? &buf : NULL);
+	ret = 0;
+cleanup:
+	dc_buf_release(&buf);
+	return ret;
+}
+
+/*
+ * The files of a segmented state file (fold.h): its chunks when the fold
+ * changed it (a chunk certainly unchanged is skipped, or with `full` taken
+ * from the base), else with `full` the base's own files; then the plain
+ * file and the segment files past the last chunk, in the base or the
+ * state, are removed. Segment files are looked for from number 0 up to
+ * the first missing one.
+ */
+static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj_in *in,
+		       struct dc_state_file *f, int full, const git_tree *base_tree,
+		       struct read_ctx *rc, struct dc_err *err)
+{
+	struct dc_buf path = DC_BUF_INIT, buf = DC_BUF_INIT;
+	size_t k, n = 0, end;
+	int ret = -1, changed = f->loaded && f->changed;
+	git_oid id;
+
+	if (!changed && !full)
+		return 0;
+	if (changed) {
+		n = f->doc ? dc_state_chunks(f) : 0;
+		for (k = 0; k < n; k++) {
+			dc_buf_reset(&path);
+			dc_rules_segment_path(&path, f->path, k);
+			if (!dc_state_chunk_dirty(f, k)) {
+				if (full && proj_base(po, r, base_tree, rc, path.buf, err))
+					goto cleanup;
+				continue;
+			}
+			dc_buf_reset(&buf);
+			dc_state_chunk_write(&buf, f, k);
+			if (proj_blob(po, r, in, path.buf, &buf, err))
+				goto cleanup;
+		}
+		proj_add(po, f->path, NULL, 0, NULL);
+	} else {
+		if (proj_base(po, r, base_tree, rc, f->path, err))
+			goto cleanup;
+		for (n = 0;; n++) {
+			dc_buf_reset(&path);
+			dc_rules_segment_path(&path, f->path, n);
+			if (!dc_repo_tree_oid(&id, base_tree, base_path(rc, path.buf)))
+				break;
+			if (proj_base(po, r, base_tree, rc, path.buf, err))
+				goto cleanup;
+		}
+	}
+	end = segment_end(base_tree, rc->prefix, f->path);
+	if (segment_end(in->state_tree, "", f->path) > end)
+		end = segment_end(in->state_tree, "", f->path);
+	for (k = n; k < end; k++) {
+		dc_buf_reset(&path);
+		dc_rules_segment_path(&path, f->path, k);
+		if (dc_repo_tree_oid(&id, base_tree, base_path(rc, path.buf)) ||
+		    dc_repo_tree_oid(&id, in->state_tree, path.buf))
+			proj_add(po, path.buf, NULL, 0, NULL);
+	}
+	ret = 0;
+cleanup:
+	dc_buf_release(&path);
+	dc_buf_release(&buf);
+	return ret;
 }
 
 static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_repo *r,
@@ -807,9 +1008,13 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	git_oid genesis;
 	const struct dc_delta *last = NULL;
 	uint64_t frame = 0, applied_total = 0;
-	int ret = -1, full, exists;
+	int ret = -1, full, exists, from_snapshot = 0;
+	struct head snap;
 
 	memset(&p, 0, sizeof(p));
+	memset(&snap, 0, sizeof(snap));
+	memset(&rc, 0, sizeof(rc));
+	rc.prefix = "";
 	memset(po, 0, sizeof(*po));
 	if (load_rules(&p, r, in->delta_tree, err))
 		goto cleanup;
@@ -819,9 +1024,11 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	if (exists && head_parse(&p.head, buf.buf, buf.len, err))
 		goto cleanup;
 	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, in->delta_tree, p.rules.deltas,
-			     err))
+			     err) ||
+	    dc_archive_load(&p.arch, r, in->delta_tree, err))
 		goto cleanup;
 	p.applied_before = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
+	p.archived = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
 	p.deltas = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.deltas));
 	p.loaded = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.loaded));
 
@@ -851,6 +1058,8 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 			continue;
 		if (plan_load(&p, r, i, !full, err))
 			goto cleanup;
+		if (p.archived[i])
+			continue;
 		if (d->valid && !in->has_frame && d->frame > frame)
 			frame = d->frame;
 	}
@@ -861,7 +1070,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 
 	for (i = 0; i < p.ncur; i++) {
 		struct dc_delta *d = &p.deltas[i];
-		if (!p.loaded[i])
+		if (!p.loaded[i] || p.archived[i])
 			continue;
 		if (!d->valid) {
 			note_add(&res->quarantined, &res->nquarantined, &alloc_q, d->path,
@@ -883,7 +1092,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	/* the deltas this merge applies, in protocol order */
 	for (i = 0; i < p.ncur; i++) {
 		struct dc_delta *d = &p.deltas[i];
-		if (p.loaded[i] && d->valid && d->frame <= frame) {
+		if (p.loaded[i] && !p.archived[i] && d->valid && d->frame <= frame) {
 			DC_ALLOC_GROW(fold, nfold + 1, alloc_fold);
 			fold[nfold++] = d;
 		}
@@ -929,6 +1138,8 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 					     p.ncur);
 			if (plan_load(&p, r, i, 0, err))
 				goto cleanup;
+			if (p.archived[i])
+				continue;
 			if (!d->valid) {
 				/* new rules quarantine a delta the old ones applied */
 				note_add(&res->quarantined, &res->nquarantined, &alloc_q, d->path,
@@ -962,6 +1173,32 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 		}
 		base_tree = gen_tree;
 		applied_total = nfold;
+		if (p.arch.present) {
+			/* the newest archive snapshot is the genesis */
+			if (frame + 1 < p.arch.before) {
+				dc_err_set(err, DC_ERR_REFUSED, "frame %llu is archived: frames"
+					   " before %llu are only in the snapshot",
+					   (unsigned long long)frame,
+					   (unsigned long long)p.arch.before);
+				dc_err_hint(err, "'git dc replay --to <frame>' rebuilds archived frames"
+					    " from history");
+				goto cleanup;
+			}
+			if (dc_repo_read(&buf, &exists, NULL, r, in->delta_tree,
+					 DC_ARCHIVE_SNAPSHOT DC_HEAD_PATH, err))
+				goto cleanup;
+			if (!exists || head_parse(&snap, buf.buf, buf.len, err)) {
+				dc_err_set(err, DC_ERR_FATAL, "the archive snapshot has no valid"
+					   " '%s%s'", DC_ARCHIVE_SNAPSHOT, DC_HEAD_PATH);
+				dc_err_hint(err, "it is written only by 'git dc archive'; restore"
+					    " '%s' from the archive commit", DC_ARCHIVE_SNAPSHOT);
+				goto cleanup;
+			}
+			from_snapshot = 1;
+			base_tree = in->delta_tree;
+			rc.prefix = DC_ARCHIVE_SNAPSHOT;
+			applied_total = snap.applied + nfold;
+		}
 	} else {
 		git_oid_fromstr(&genesis, p.head.genesis);
 		base_tree = in->state_tree;
@@ -977,6 +1214,9 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	/* from the state's own: first take back what its counts changed */
 	if (!full && dc_fold_undo(&st, p.head.derived, err))
 		goto cleanup;
+	/* from a snapshot: likewise, from the state its counts were made from */
+	if (from_snapshot && snap.derived && dc_fold_undo(&st, snap.derived, err))
+		goto cleanup;
 	for (i = 0; i < nfold; i++) {
 		if (in->progress)
 			in->progress(in->progress_data, "Folding deltas", i + 1, nfold);
@@ -988,13 +1228,23 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 		goto cleanup;
 	dc_trace_phase("fold (load, apply, count)");
 	copy_stats(res, &st, &p.rules);
-	last = nfold ? fold[nfold - 1] : (p.head.has_last ? &p.head.last : NULL);
+	if (nfold)
+		last = fold[nfold - 1];
+	else if (from_snapshot)
+		last = snap.has_last ? &snap.last : NULL;
+	else
+		last = p.head.has_last ? &p.head.last : NULL;
 
 	/* the files the fold determines, with their bytes */
 	for (i = 0; i < st.nfiles; i++) {
 		struct dc_state_file *f = &st.files[i];
 		git_oid want;
 
+		if (f->segment) {
+			if (segment_out(po, r, in, f, full, base_tree, &rc, err))
+				goto cleanup;
+			continue;
+		}
 		dc_buf_reset(&buf);
 		if (f->loaded && f->changed && f->doc) {
 			dc_json_write(&buf, f->doc);
@@ -1005,15 +1255,16 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 					dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", f->path);
 				goto cleanup;
 			}
-			proj_add(po, st.nfiles + 1, f->path, &want, 1, &buf);
+			proj_add(po, f->path, &want, 1, &buf);
 		} else if (full || (f->loaded && f->changed)) {
 			/* as in the base (genesis for a fold from genesis), or absent */
-			int e = dc_repo_tree_oid(&want, base_tree, f->path);
+			int e = dc_repo_tree_oid(&want, base_tree, base_path(&rc, f->path));
 			if (f->loaded && f->changed && !f->doc)
 				e = 0;
-			if (e && dc_repo_read(&buf, &exists, NULL, r, base_tree, f->path, err))
+			if (e && dc_repo_read(&buf, &exists, NULL, r, base_tree,
+					      base_path(&rc, f->path), err))
 				goto cleanup;
-			proj_add(po, st.nfiles + 1, f->path, e ? &want : NULL, e, e ? &buf : NULL);
+			proj_add(po, f->path, e ? &want : NULL, e, e ? &buf : NULL);
 		}
 	}
 	dc_trace_phase("serialize, hash, write blobs");
@@ -1034,7 +1285,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 				dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", DC_HEAD_PATH);
 			goto cleanup;
 		}
-		proj_add(po, st.nfiles + 1, DC_HEAD_PATH, &want, 1, &buf);
+		proj_add(po, DC_HEAD_PATH, &want, 1, &buf);
 	}
 	po->folded = 1;
 	res->frame = frame;
@@ -1047,6 +1298,8 @@ cleanup:
 	free(fold);
 	free(quar);
 	dc_buf_release(&buf);
+	dc_buf_release(&rc.path);
+	head_release(&snap);
 	git_tree_free(gen_tree);
 	git_commit_free(gen_commit);
 	plan_release(&p);
@@ -1397,7 +1650,7 @@ static int check_parses(struct dc_check_result *res, struct dc_repo *r, const gi
 		dc_buf_release(&b);
 		return -1;
 	}
-	if (exists && dc_json_parse(&doc, b.buf, b.len, NULL, &why)) {
+	if (exists && dc_json_parse(&doc, b.buf, b.len, &dc_canonical_opts, &why)) {
 		ok = 0;
 		if (dc_has_conflict_markers(b.buf, b.len))
 			problem(res, path, "conflict-markers", HINT_MERGE,
@@ -1412,6 +1665,79 @@ static int check_parses(struct dc_check_result *res, struct dc_repo *r, const gi
 	return ok;
 }
 
+static int check_archive(struct dc_check_result *res, struct dc_repo *r, const git_tree *tree,
+			 const struct dc_archive *arch, const git_oid *parents,
+			 git_tree *const *ptrees, size_t nparents, struct dc_err *err);
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void paths_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * Every path the rules' canonical files occupy in `a`, `b` (may be NULL) or
+ * `po` (may be NULL): each file, and for a segmented one its segment files
+ * (numbers from 0 up to the first missing one, in each tree). Sorted,
+ * unique, owned by the caller (paths_free()).
+ */
+static size_t canonical_paths(char ***out, const struct dc_rules *rules, const git_tree *a,
+			      const git_tree *b, const struct proj_out *po)
+{
+	const char **files;
+	const git_tree *trees[2];
+	struct dc_buf path = DC_BUF_INIT;
+	char **v = NULL;
+	size_t nfiles = dc_rules_files(rules, &files), n = 0, alloc = 0, i, t, k, kept = 0;
+	git_oid id;
+
+	trees[0] = a;
+	trees[1] = b;
+	for (i = 0; i < nfiles; i++) {
+		DC_ALLOC_GROW(v, n + 1, alloc);
+		v[n++] = dc_xstrdup(files[i]);
+		if (!dc_rules_segmented(rules, files[i], NULL))
+			continue;
+		for (t = 0; t < 2; t++) {
+			size_t end = trees[t] ? segment_end(trees[t], "", files[i]) : 0;
+			for (k = 0; k < end; k++) {
+				dc_buf_reset(&path);
+				dc_rules_segment_path(&path, files[i], k);
+				if (!dc_repo_tree_oid(&id, trees[t], path.buf))
+					continue;
+				DC_ALLOC_GROW(v, n + 1, alloc);
+				v[n++] = dc_xstrdup(path.buf);
+			}
+		}
+	}
+	for (i = 0; po && i < po->n; i++) {
+		if (!strcmp(po->files[i].path, DC_HEAD_PATH))
+			continue;
+		DC_ALLOC_GROW(v, n + 1, alloc);
+		v[n++] = dc_xstrdup(po->files[i].path);
+	}
+	free(files);
+	dc_buf_release(&path);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str_ptr);
+	for (i = 0; i < n; i++) {
+		if (kept && !strcmp(v[kept - 1], v[i]))
+			free(v[i]);
+		else
+			v[kept++] = v[i];
+	}
+	*out = v;
+	return kept;
+}
+
 int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree *tree,
 		  const git_oid *parents, size_t nparents, struct dc_err *err)
 {
@@ -1420,11 +1746,12 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 	struct dc_err why = DC_ERR_INIT;
 	git_tree **ptrees = NULL;
 	struct dc_tree_entry *cur = NULL, **pe = NULL;
-	size_t ncur = 0, *npe = NULL, i, k, nfiles;
-	const char **files = NULL;
+	size_t ncur = 0, *npe = NULL, i, k, nfiles = 0;
+	char **files = NULL;
 	int exists, parent_dc = 0, ret = -1, changed = 0, parse_ok = 1;
 	struct dc_merge_result mres;
 	struct proj_out po;
+	struct dc_archive arch = DC_ARCHIVE_INIT;
 
 	memset(res, 0, sizeof(*res));
 	memset(&mres, 0, sizeof(mres));
@@ -1461,6 +1788,16 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 		goto cleanup;
 	}
 
+	/* the archive: as 'git dc archive' writes it, where it changed */
+	dc_err_release(&why);
+	if (dc_archive_load(&arch, r, tree, &why)) {
+		problem(res, DC_ARCHIVE_MANIFEST, "archive-invalid", why.hint.len ? why.hint.buf : NULL,
+			"%s", why.msg.buf);
+		dc_err_release(&why);
+	}
+	if (nparents && check_archive(res, r, tree, &arch, parents, ptrees, nparents, err))
+		goto cleanup;
+
 	/* deltas: the parents' are all here, unchanged; new ones are valid */
 	if (list_deltas(&cur, &ncur, r, tree, rules.deltas, err))
 		goto cleanup;
@@ -1472,9 +1809,13 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 			if (is_hidden(o->rel))
 				continue;
 			x = dc_tree_entries_find(cur, ncur, o->rel);
-			if (!x)
-				problem(res, o->rel, "delta-deleted", HINT_DELTA,
-					"delta '%s/%s' was deleted or renamed", rules.deltas, o->rel);
+			if (!x) {
+				dc_buf_reset(&buf);
+				dc_buf_addf(&buf, "%s/%s", rules.deltas, o->rel);
+				if (!dc_archive_has(&arch, buf.buf, &o->oid))
+					problem(res, o->rel, "delta-deleted", HINT_DELTA,
+						"delta '%s' was deleted or renamed", buf.buf);
+			}
 			else if (!git_oid_equal(&x->oid, &o->oid) || x->mode != o->mode)
 				problem(res, o->rel, "delta-modified", HINT_DELTA,
 					"delta '%s/%s' was modified", rules.deltas, o->rel);
@@ -1483,8 +1824,6 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 	for (k = 0; k < ncur; k++) {
 		const struct dc_tree_entry *x = &cur[k];
 		struct dc_delta d = DC_DELTA_INIT;
-		git_blob *blob = NULL;
-		char oid[41];
 		int seen = 0;
 
 		for (i = 0; i < nparents && !seen; i++)
@@ -1498,23 +1837,17 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 				entry_kind_reason(x) ? entry_kind_reason(x) : "not a regular file");
 			continue;
 		}
-		if (git_blob_lookup(&blob, r->git, &x->oid)) {
-			dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", buf.buf);
+		if (dc_delta_load_blob(&d, r, &x->oid, buf.buf, x->rel, &rules, err))
 			goto cleanup;
-		}
-		git_oid_tostr(oid, sizeof(oid), &x->oid);
-		dc_delta_load(&d, buf.buf, x->rel, oid, git_blob_rawcontent(blob),
-			      (size_t)git_blob_rawsize(blob), &rules);
 		if (!d.valid)
 			problem(res, buf.buf, "delta-invalid", "fix it and write it with 'git dc"
 				" delta', which validates before committing", "invalid delta"
 				" '%s': %s", buf.buf, d.reason);
 		dc_delta_release(&d);
-		git_blob_free(blob);
 	}
 
 	/* canonical files and head.json: unchanged, or the projection */
-	nfiles = dc_rules_files(&rules, &files);
+	nfiles = canonical_paths(&files, &rules, tree, nparents ? ptrees[0] : NULL, NULL);
 	for (i = 0; i <= nfiles; i++) {
 		const char *path = i < nfiles ? files[i] : DC_HEAD_PATH;
 		git_oid a, b;
@@ -1569,6 +1902,8 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 		if (project(&po, &mres, r, &in, err))
 			goto cleanup;
 	}
+	paths_free(files, nfiles);
+	nfiles = canonical_paths(&files, &rules, tree, ptrees[0], &po);
 	for (i = 0; i <= nfiles; i++) {
 		const char *path = i < nfiles ? files[i] : DC_HEAD_PATH;
 		const struct dc_tree_change *want = NULL;
@@ -1612,7 +1947,8 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 cleanup:
 	proj_out_release(&po);
 	dc_merge_result_release(&mres);
-	free(files);
+	dc_archive_release(&arch);
+	paths_free(files, nfiles);
 	dc_tree_entries_free(cur, ncur);
 	for (i = 0; i < nparents; i++) {
 		dc_tree_entries_free(pe[i], npe[i]);
@@ -1784,7 +2120,498 @@ cleanup:
 	return ret;
 }
 
+/* ---- git dc archive ------------------------------------------------------ */
+
+void dc_archive_result_release(struct dc_archive_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->narchived; i++)
+		free(res->archived[i]);
+	free(res->archived);
+	for (i = 0; i < res->nchanged; i++)
+		free(res->changed[i]);
+	free(res->changed);
+	free(res->refname);
+	memset(res, 0, sizeof(*res));
+}
+
+/* The id of the sub-tree at `dir` in `tree`; 0 if there is none. */
+static int subtree_oid(git_oid *out, const git_tree *tree, const char *dir)
+{
+	git_tree_entry *te = NULL;
+	int found = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!git_tree_entry_bypath(&te, tree, dir) && git_tree_entry_type(te) == GIT_OBJECT_TREE) {
+		git_oid_cpy(out, git_tree_entry_id(te));
+		found = 1;
+	}
+	git_tree_entry_free(te);
+	return found;
+}
+
+struct blob_list {
+	const char *dir;
+	char **paths;
+	size_t n, alloc;
+};
+
+static int collect_blob(const char *root, const git_tree_entry *te, void *data)
+{
+	struct blob_list *l = data;
+	struct dc_buf p = DC_BUF_INIT;
+
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
+		return 0;
+	dc_buf_addf(&p, "%s/%s%s", l->dir, root, git_tree_entry_name(te));
+	DC_ALLOC_GROW(l->paths, l->n + 1, l->alloc);
+	l->paths[l->n++] = dc_buf_detach(&p, NULL);
+	return 0;
+}
+
+/* Every blob under `dir` (no final slash) in `tree`, as full paths. */
+static int list_blobs_under(struct blob_list *l, struct dc_repo *r, const git_tree *tree,
+			    const char *dir, struct dc_err *err)
+{
+	git_tree *sub = NULL;
+	git_oid id;
+	int ret = 0;
+
+	l->dir = dir;
+	if (!subtree_oid(&id, tree, dir))
+		return 0;
+	if (git_tree_lookup(&sub, r->git, &id) ||
+	    git_tree_walk(sub, GIT_TREEWALK_PRE, collect_blob, l) < 0)
+		ret = dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", dir);
+	git_tree_free(sub);
+	return ret;
+}
+
+static void blob_list_release(struct blob_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Do two head.json agree on everything but the delta tree's id? */
+static int heads_agree(const struct head *a, const struct head *b)
+{
+	size_t i;
+
+	if (a->frame != b->frame || a->applied != b->applied || strcmp(a->genesis, b->genesis) ||
+	    strcmp(a->rules, b->rules) || a->has_last != b->has_last ||
+	    (a->has_last && strcmp(a->last.oid, b->last.oid)) || a->nq != b->nq ||
+	    !a->derived != !b->derived || (a->derived && !dc_json_equal(a->derived, b->derived)))
+		return 0;
+	for (i = 0; i < a->nq; i++)
+		if (strcmp(a->q[i].path, b->q[i].path) || strcmp(a->q[i].oid, b->q[i].oid) ||
+		    strcmp(a->q[i].reason, b->q[i].reason))
+			return 0;
+	return 1;
+}
+
+/*
+ * Build the tree of an archive of `tree` (the tip `tip`'s) before frame
+ * `before`, without any ref: *out is its id, res says what it holds. Every
+ * object it needs is written.
+ */
+static int archive_build(git_oid *out, struct dc_archive_result *res, struct dc_repo *r,
+			 const git_oid *tip, const git_tree *tree, const struct dc_archive_opts *o,
+			 struct dc_err *err)
+{
+	struct plan p;
+	struct proj_in in;
+	struct proj_out spo, qpo;
+	struct dc_merge_result mres;
+	struct dc_archive next = DC_ARCHIVE_INIT;
+	struct blob_list old_snap;
+	struct dc_tree_change *changes = NULL;
+	struct dc_buf buf = DC_BUF_INIT, *owned = NULL;
+	struct head proved;
+	git_tree *new_tree = NULL;
+	size_t nchanges = 0, nowned = 0, cap, i, k;
+	int exists, ret = -1;
+	uint64_t before = o->before;
+
+	memset(&p, 0, sizeof(p));
+	memset(&spo, 0, sizeof(spo));
+	memset(&qpo, 0, sizeof(qpo));
+	memset(&mres, 0, sizeof(mres));
+	memset(&old_snap, 0, sizeof(old_snap));
+	memset(&proved, 0, sizeof(proved));
+	res->before = before;
+	if (load_rules(&p, r, tree, err) ||
+	    dc_repo_read(&buf, &exists, NULL, r, tree, DC_HEAD_PATH, err))
+		goto cleanup;
+	if (!exists) {
+		dc_err_set(err, DC_ERR_REFUSED, "nothing is merged yet: there is no frame to archive");
+		dc_err_hint(err, "run 'git dc merge' first");
+		goto cleanup;
+	}
+	if (head_parse(&p.head, buf.buf, buf.len, err) ||
+	    dc_archive_load(&p.arch, r, tree, err))
+		goto cleanup;
+	res->frame = p.head.frame;
+	if (p.arch.present && before <= p.arch.before) {
+		res->noop = 1;
+		ret = 0;
+		goto cleanup;
+	}
+	if (before > p.head.frame + 1) {
+		dc_err_set(err, DC_ERR_REFUSED, "frame %llu is not merged yet (the merged frame is"
+			   " %llu)", (unsigned long long)(before - 1),
+			   (unsigned long long)p.head.frame);
+		dc_err_hint(err, "archive with '--before %llu' at most, or merge further first",
+			    (unsigned long long)p.head.frame + 1);
+		goto cleanup;
+	}
+
+	/* nothing may wait in the frames being archived */
+	memset(&in, 0, sizeof(in));
+	in.state_tree = tree;
+	in.delta_tree = tree;
+	in.state_tip = tip;
+	in.plan_only = 1;
+	if (project(&spo, &mres, r, &in, err))
+		goto cleanup;
+	for (i = 0; i < mres.npending; i++) {
+		if (mres.pending[i].has_frame && mres.pending[i].frame < before) {
+			dc_err_set(err, DC_ERR_REFUSED, "delta '%s' of frame %llu is not merged yet;"
+				   " nothing was archived", mres.pending[i].path,
+				   (unsigned long long)mres.pending[i].frame);
+			dc_err_hint(err, "run 'git dc merge' first: an archive holds only merged"
+				    " frames");
+			goto cleanup;
+		}
+	}
+	proj_out_release(&spo);
+	dc_merge_result_release(&mres);
+
+	/* the snapshot: the state at the end of frame before - 1 */
+	in.plan_only = 0;
+	in.frame_exact = 1;
+	in.frame = before - 1;
+	in.from_genesis = 1;
+	in.write_blobs = 1;
+	in.progress = o->progress;
+	in.progress_data = o->progress_data;
+	if (project(&spo, &mres, r, &in, err))
+		goto cleanup;
+	dc_merge_result_release(&mres);
+
+	/* the deltas it holds: every valid one of a frame below `before` */
+	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, tree, p.rules.deltas, err))
+		goto cleanup;
+	p.applied_before = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
+	p.archived = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
+	p.deltas = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.deltas));
+	p.loaded = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.loaded));
+	for (i = 0; i < p.arch.n; i++)
+		dc_archive_add(&next, p.arch.deltas[i].path, &p.arch.deltas[i].blob);
+	next.before = before;
+	next.present = 1;
+	if (list_blobs_under(&old_snap, r, tree, ".dc/archive/snapshot", err))
+		goto cleanup;
+	cap = p.ncur + old_snap.n + spo.n + 1;
+	changes = dc_xcalloc(cap, sizeof(*changes));
+	owned = dc_xcalloc(cap, sizeof(*owned));
+	res->changed = dc_xcalloc(cap, sizeof(*res->changed));
+	res->archived = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*res->archived));
+	for (i = 0; i < p.ncur; i++) {
+		struct dc_delta *d = &p.deltas[i];
+		if (o->progress)
+			o->progress(o->progress_data, "Reading deltas", i + 1, p.ncur);
+		if (is_hidden(p.cur[i].rel) || !entry_is_blob(&p.cur[i])) {
+			res->nkept++;
+			continue;
+		}
+		if (plan_load(&p, r, i, 0, err))
+			goto cleanup;
+		if (!d->valid || d->frame >= before) {
+			res->nkept++;
+			continue;
+		}
+		dc_archive_add(&next, d->path, &p.cur[i].oid);
+		res->archived[res->narchived++] = dc_xstrdup(d->path);
+		changes[nchanges].path = d->path;
+		changes[nchanges].remove = 1;
+		nchanges++;
+	}
+
+	/* the snapshot files replace the old ones */
+	for (i = 0; i < spo.n; i++) {
+		if (spo.files[i].remove)
+			continue;
+		dc_buf_addf(&owned[nowned], "%s%s", DC_ARCHIVE_SNAPSHOT, spo.files[i].path);
+		changes[nchanges].path = owned[nowned++].buf;
+		git_oid_cpy(&changes[nchanges].oid, &spo.files[i].oid);
+		nchanges++;
+		res->nsnapshot++;
+	}
+	for (i = 0; i < old_snap.n; i++) {
+		int kept = 0;
+		for (k = 0; k < nchanges && !kept; k++)
+			kept = !changes[k].remove && !strcmp(changes[k].path, old_snap.paths[i]);
+		if (kept)
+			continue;
+		changes[nchanges].path = old_snap.paths[i];
+		changes[nchanges].remove = 1;
+		nchanges++;
+	}
+	dc_buf_reset(&buf);
+	dc_archive_write(&buf, &next);
+	if (dc_repo_write_blob(&changes[nchanges].oid, r, buf.buf, buf.len, err))
+		goto cleanup;
+	changes[nchanges++].path = DC_ARCHIVE_MANIFEST;
+	if (dc_repo_tree_update(out, r, tree, changes, nchanges, err) ||
+	    git_tree_lookup(&new_tree, r->git, out)) {
+		if (!err->code)
+			dc_git_err(err, DC_ERR_FATAL, "cannot read the archive's tree");
+		goto cleanup;
+	}
+	git_oid_tostr(res->tree, sizeof(res->tree), out);
+	for (i = 0; i < nchanges; i++) {
+		git_oid a, b;
+		int ea = dc_repo_tree_oid(&a, tree, changes[i].path);
+		int eb = dc_repo_tree_oid(&b, new_tree, changes[i].path);
+		if (ea != eb || (ea && !git_oid_equal(&a, &b)))
+			res->changed[res->nchanged++] = dc_xstrdup(changes[i].path);
+	}
+	SORT(res->changed, res->nchanged, cmp_str_ptr);
+	SORT(res->archived, res->narchived, cmp_str_ptr);
+	dc_trace_phase("archive: snapshot and tree");
+
+	/* the proof: from the snapshot and the deltas left, the same state */
+	memset(&in, 0, sizeof(in));
+	in.state_tree = new_tree;
+	in.delta_tree = new_tree;
+	in.state_tip = tip;
+	in.frame_exact = 1;
+	in.frame = p.head.frame;
+	in.from_genesis = 1;
+	if (project(&qpo, &mres, r, &in, err))
+		goto cleanup;
+	for (i = 0; i < qpo.n; i++) {
+		const char *path = qpo.files[i].path;
+		git_oid have;
+		int e = dc_repo_tree_oid(&have, tree, path), agree;
+
+		if (!strcmp(path, DC_HEAD_PATH)) {
+			agree = !head_parse(&proved, qpo.bytes[i].buf, qpo.bytes[i].len, err) &&
+				heads_agree(&proved, &p.head);
+			head_release(&proved);
+		} else {
+			agree = e == !qpo.files[i].remove &&
+				(!e || git_oid_equal(&have, &qpo.files[i].oid));
+		}
+		if (!agree) {
+			dc_err_set(err, DC_ERR_REFUSED, "the archive does not reproduce '%s' of frame"
+				   " %llu; nothing was archived", path,
+				   (unsigned long long)p.head.frame);
+			dc_err_hint(err, "run 'git dc verify' to see whether the branch's state is"
+				    " the projection of its deltas");
+			goto cleanup;
+		}
+	}
+	dc_trace_phase("archive: proof");
+	ret = 0;
+cleanup:
+	for (i = 0; owned && i < nowned; i++)
+		dc_buf_release(&owned[i]);
+	free(owned);
+	free(changes);
+	blob_list_release(&old_snap);
+	dc_archive_release(&next);
+	proj_out_release(&spo);
+	proj_out_release(&qpo);
+	dc_merge_result_release(&mres);
+	dc_buf_release(&buf);
+	git_tree_free(new_tree);
+	plan_release(&p);
+	return ret;
+}
+
+int dc_archive(struct dc_repo *r, const struct dc_archive_opts *o,
+	       struct dc_archive_result *res, struct dc_err *err)
+{
+	git_commit *head = NULL;
+	git_tree *tree = NULL, *new_tree = NULL;
+	struct dc_buf msg = DC_BUF_INIT;
+	git_oid tree_oid, commit_oid;
+	int ret = -1, lock_fd = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (o->before < 1)
+		return dc_err_set(err, DC_ERR_USAGE, "--before needs a frame of 1 or more");
+	if (!o->dry_run) {
+		if ((lock_fd = merge_lock(r, err)) < 0)
+			return -1;
+		if (dc_merge_recover(r, err))
+			goto cleanup;
+	}
+	if (dc_repo_head(&res->refname, &head, r, err))
+		goto cleanup;
+	if (!head) {
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' has no commits yet", res->refname);
+		dc_err_hint(err, "run 'git dc init' to start a dc repository");
+		goto cleanup;
+	}
+	if (git_commit_tree(&tree, head)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
+		goto cleanup;
+	}
+	if (archive_build(&tree_oid, res, r, git_commit_id(head), tree, o, err))
+		goto cleanup;
+	if (res->noop || o->dry_run) {
+		ret = 0;
+		goto cleanup;
+	}
+	{
+		char **dirty = NULL;
+		size_t ndirty = 0, i;
+		if (dc_repo_dirty_paths(&dirty, &ndirty, r, tree, (const char *const *)res->changed,
+					res->nchanged, err))
+			goto cleanup;
+		if (ndirty) {
+			dc_err_set(err, DC_ERR_REFUSED, "'%s' has uncommitted changes; nothing was"
+				   " archived", dirty[0]);
+			dc_err_hint(err, "commit or discard the change to '%s' first", dirty[0]);
+			for (i = 0; i < ndirty; i++)
+				free(dirty[i]);
+			free(dirty);
+			goto cleanup;
+		}
+		free(dirty);
+	}
+	dc_crash_point("blobs");
+	dc_buf_addf(&msg, "dc: archive frames before %llu\n\n"
+		    "The deltas stay in history; the manifest lists them by blob id.\n\n"
+		    "Dc-Archive-Before: %llu\nDc-Archived: %zu\n",
+		    (unsigned long long)res->before, (unsigned long long)res->before,
+		    res->narchived);
+	if (dc_repo_commit(&commit_oid, r, &tree_oid, git_commit_id(head), 1, msg.buf, err))
+		goto cleanup;
+	if (git_tree_lookup(&new_tree, r->git, &tree_oid)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
+		goto cleanup;
+	}
+	if (!r->bare && journal_write(r, res->refname, git_commit_id(head), &commit_oid,
+				      res->changed, res->nchanged, err))
+		goto cleanup;
+	dc_crash_point("journal");
+	dc_buf_reset(&msg);
+	dc_buf_addf(&msg, "dc archive: before frame %llu", (unsigned long long)res->before);
+	if (dc_repo_cas_ref(r, res->refname, git_commit_id(head), &commit_oid, msg.buf, err)) {
+		journal_remove(r);
+		goto cleanup;
+	}
+	res->committed = 1;
+	git_oid_tostr(res->commit, sizeof(res->commit), &commit_oid);
+	dc_crash_point("ref");
+	if (!r->bare) {
+		if (dc_repo_bring_worktree(r, tree, new_tree, (const char *const *)res->changed,
+					   NULL, res->nchanged, 0, err)) {
+			dc_err_prefix(err, "archived as %.12s, but the work tree was not updated",
+				      res->commit);
+			goto cleanup;
+		}
+		journal_remove(r);
+	}
+	ret = 0;
+cleanup:
+	if (ret && err && !err->code)
+		err->code = DC_ERR_FATAL;
+	dc_buf_release(&msg);
+	git_tree_free(tree);
+	git_tree_free(new_tree);
+	git_commit_free(head);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}
+
+#define HINT_ARCHIVE "'.dc/archive/' is written only by 'git dc archive'; restore it from" \
+	" the parent with 'git checkout HEAD -- .dc/archive'"
+
+/*
+ * A commit that changes .dc/archive/ (compared with every parent: a merge
+ * that takes an archive from one side changes nothing) must hold exactly
+ * the tree 'git dc archive' builds from its first parent.
+ */
+static int check_archive(struct dc_check_result *res, struct dc_repo *r, const git_tree *tree,
+			 const struct dc_archive *arch, const git_oid *parents,
+			 git_tree *const *ptrees, size_t nparents, struct dc_err *err)
+{
+	struct dc_archive_opts o;
+	struct dc_archive_result ares;
+	struct dc_err why = DC_ERR_INIT;
+	git_oid mine, theirs, built;
+	size_t i;
+	int has = subtree_oid(&mine, tree, ".dc/archive"), ret = 0;
+
+	for (i = 0; i < nparents; i++) {
+		int ph = subtree_oid(&theirs, ptrees[i], ".dc/archive");
+		if (ph == has && (!has || git_oid_equal(&mine, &theirs)))
+			return 0;
+	}
+	if (!has) {
+		problem(res, ".dc/archive", "archive-removed", HINT_ARCHIVE,
+			"the archive (snapshot and manifest) was removed");
+		return 0;
+	}
+	if (!arch->present)
+		return 0;	/* a corrupt or missing manifest is already a problem */
+	memset(&o, 0, sizeof(o));
+	memset(&ares, 0, sizeof(ares));
+	o.before = arch->before;
+	if (archive_build(&built, &ares, r, &parents[0], ptrees[0], &o, &why)) {
+		if (why.code != DC_ERR_REFUSED)
+			ret = dc_err_set(err, DC_ERR_FATAL, "%s", why.msg.buf);
+		else
+			problem(res, DC_ARCHIVE_MANIFEST, "archive-invalid", HINT_ARCHIVE,
+				"the archive before frame %llu cannot be made from the parent: %s",
+				(unsigned long long)arch->before, why.msg.buf);
+	} else if (ares.noop || !git_oid_equal(&built, git_tree_id(tree))) {
+		problem(res, DC_ARCHIVE_MANIFEST, "archive-invalid", HINT_ARCHIVE,
+			"the commit is not what 'git dc archive --before %llu' makes of its parent"
+			" (an archive commit holds the archive and nothing else)",
+			(unsigned long long)arch->before);
+	}
+	dc_archive_result_release(&ares);
+	dc_err_release(&why);
+	return ret;
+}
+
 /* ---- the delta history of a tree --------------------------------------- */
+
+/*
+ * The log of a tree is its deltas and those its archive removed: add the
+ * archived ones not in the tree as entries read back by blob id (history
+ * keeps them). The entries stay sorted by rel.
+ */
+static void add_archived_entries(struct plan *p)
+{
+	size_t i, dlen = strlen(p->rules.deltas), n = p->ncur;
+
+	for (i = 0; i < p->arch.n; i++) {
+		const char *path = p->arch.deltas[i].path;
+		if (strncmp(path, p->rules.deltas, dlen) || path[dlen] != '/' ||
+		    dc_tree_entries_find(p->cur, n, path + dlen + 1))
+			continue;
+		p->cur = dc_xreallocarray(p->cur, p->ncur + 1, sizeof(*p->cur));
+		p->cur[p->ncur].rel = dc_xstrdup(path + dlen + 1);
+		git_oid_cpy(&p->cur[p->ncur].oid, &p->arch.deltas[i].blob);
+		p->cur[p->ncur].mode = GIT_FILEMODE_BLOB;
+		p->ncur++;
+	}
+	if (p->ncur > n)
+		qsort(p->cur, p->ncur, sizeof(*p->cur), cmp_entry_rel);
+}
 
 int dc_history_load(struct dc_history *h, struct dc_repo *r, const git_oid *commit,
 		    struct dc_err *err)
@@ -1812,9 +2639,12 @@ int dc_history_load(struct dc_history *h, struct dc_repo *r, const git_oid *comm
 		h->has_head = 1;
 		h->head_frame = p.head.frame;
 	}
-	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, t, p.rules.deltas, err))
+	if (dc_repo_list_dir(&p.cur, &p.ncur, &p.deltas_tree, r, t, p.rules.deltas, err) ||
+	    dc_archive_load(&p.arch, r, t, err))
 		goto cleanup;
+	add_archived_entries(&p);
 	p.applied_before = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
+	p.archived = dc_xcalloc(p.ncur ? p.ncur : 1, 1);
 	p.deltas = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.deltas));
 	p.loaded = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.loaded));
 	for (i = 0; i < p.ncur; i++) {

@@ -124,6 +124,55 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 void dc_merge_result_release(struct dc_merge_result *res);
 
 /*
+ * dc_delta_load() of blob `id`, reading its size first: a blob over the
+ * rules' max_delta_bytes is quarantined without its bytes ever being read.
+ * -1 with err only when the object cannot be read.
+ */
+int dc_delta_load_blob(struct dc_delta *d, struct dc_repo *r, const git_oid *id,
+		       const char *path, const char *rel, const struct dc_rules *rules,
+		       struct dc_err *err);
+
+/*
+ * `git dc archive --before F` (PROTOCOL section 9, archive.h): fold every
+ * valid delta of frames below F into a snapshot of the state at the end of
+ * frame F-1, list them in the manifest, prove that the projection from the
+ * snapshot and the remaining deltas equals the branch's canonical state
+ * and head.json (all but its delta-tree id), and commit the removal of
+ * those deltas with the snapshot and manifest in one commit on the branch
+ * HEAD names, by compare-and-swap, under the merge lock.
+ *
+ * Refused (DC_ERR_REFUSED, nothing written): no merge yet, F above the
+ * merged frame + 1, a valid delta of a frame below F not merged yet. F at
+ * or below an earlier archive's is a no-op (res->noop).
+ */
+struct dc_archive_opts {
+	uint64_t before;
+	int dry_run;		/* build and prove, write no ref */
+	void (*progress)(void *data, const char *title, size_t done, size_t total);
+	void *progress_data;
+};
+
+struct dc_archive_result {
+	char *refname;
+	uint64_t before;
+	uint64_t frame;		/* the merged frame the proof reproduced */
+	int noop;
+	char **archived;	/* delta paths the commit removes, sorted */
+	size_t narchived;
+	size_t nkept;		/* deltas left in the tree */
+	size_t nsnapshot;	/* files in the snapshot, head.json included */
+	char **changed;		/* every path the commit changes */
+	size_t nchanged;
+	int committed;
+	char commit[41];
+	char tree[41];
+};
+
+int dc_archive(struct dc_repo *r, const struct dc_archive_opts *o,
+	       struct dc_archive_result *res, struct dc_err *err);
+void dc_archive_result_release(struct dc_archive_result *res);
+
+/*
  * Finish or drop what an interrupted merge left (see above). Run by every
  * command that writes canonical files before it reads the work tree.
  */

@@ -1,6 +1,7 @@
 #include "primary.h"
 #include "delta.h"
 #include "run.h"
+#include "trace.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ static int fetch(struct dc_repo *r, const char *remote, const char *branch, stru
 	if (st > 0) {
 		dc_err_set(err, DC_ERR_FATAL, "cannot fetch from '%s': %s", remote,
 			   errout.len ? errout.buf : "git fetch failed");
+		dc_err_hint(err, "check that '%s' answers: 'git ls-remote %s'", remote, remote);
 		goto cleanup;
 	}
 	ret = st;
@@ -113,6 +115,8 @@ static int follow_upstream(struct dc_repo *r, const char *refname, const char *b
 		if (st) {
 			dc_err_set(err, DC_ERR_REFUSED, "cannot bring '%s' to the remote's: %s",
 				   refname, errout.buf);
+			dc_err_hint(err, "commit or remove the local changes git names, then run"
+				    " 'git dc merge --fetch' again");
 			goto cleanup;
 		}
 	}
@@ -221,6 +225,8 @@ static int push(struct dc_primary_result *res, struct dc_repo *r, const char *re
 		}
 		dc_err_set(err, DC_ERR_FATAL, "cannot push '%s' to '%s': %s", refname, remote,
 			   errout.len ? errout.buf : "git push failed");
+		dc_err_hint(err, "check that '%s' answers and takes pushes; the merge commit is"
+			    " kept here: run 'git dc merge --fetch --push' again", remote);
 		goto cleanup;
 	}
 	res->pushed = 1;
@@ -251,6 +257,7 @@ int dc_primary_merge(struct dc_repo *r, const struct dc_primary_opts *o,
 		goto cleanup;
 	if (strncmp(refname, "refs/heads/", 11)) {
 		dc_err_set(err, DC_ERR_REFUSED, "HEAD points at '%s', not a branch", refname);
+		dc_err_hint(err, "check out the branch the primary merges into first");
 		goto cleanup;
 	}
 	branch = refname + 11;
@@ -267,6 +274,7 @@ int dc_primary_merge(struct dc_repo *r, const struct dc_primary_opts *o,
 		if (o->remote) {
 			if (fetch(r, o->remote, branch, err))
 				goto cleanup;
+			dc_crash_point("fetched");
 			has_upstream = !git_reference_name_to_id(&upstream, r->git, upref.buf);
 			if (has_upstream && follow_upstream(r, refname, branch, &upstream, err))
 				goto cleanup;
@@ -281,9 +289,12 @@ int dc_primary_merge(struct dc_repo *r, const struct dc_primary_opts *o,
 			goto cleanup;
 		if (!o->remote || !o->push || mo.dry_run)
 			break;
+		dc_crash_point("merged");
 		lost = push(res, r, o->remote, refname, &upstream, has_upstream, err);
 		if (lost < 0)
 			goto cleanup;
+		if (res->pushed)
+			dc_crash_point("pushed");
 		if (!lost)
 			break;
 		res->lost_races++;

@@ -11,6 +11,8 @@
 #include <ctype.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <signal.h>
 
 int dc_git_err(struct dc_err *err, int code, const char *what, ...)
 {
@@ -116,6 +118,77 @@ cleanup:
 	return ret;
 }
 
+/* 1 if `dir` is one of GIT_CEILING_DIRECTORIES. */
+static int is_ceiling(const char *dir)
+{
+	const char *c = getenv("GIT_CEILING_DIRECTORIES"), *end;
+	size_t n = strlen(dir);
+
+	for (; c && *c; c = *end ? end + 1 : end) {
+		end = strchrnul(c, ':');
+		if ((size_t)(end - c) == n && !strncmp(c, dir, n))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * libgit2 reports a repository owned by another user (git's safe.directory
+ * rule) as no repository at all: find the one git would have found and,
+ * if another user owns it, say so. 1 if it did.
+ */
+static int dubious_ownership(struct dc_err *err, const char *gd)
+{
+	struct dc_buf dir = DC_BUF_INIT, p = DC_BUF_INIT;
+	struct stat st;
+	char *cwd = gd && *gd ? NULL : getcwd(NULL, 0);
+	int ret = 0;
+
+	if (gd && *gd) {
+		dc_buf_adds(&dir, gd);
+	} else if (cwd) {
+		dc_buf_adds(&dir, cwd);
+		for (;;) {
+			char *slash;
+
+			dc_buf_reset(&p);
+			dc_buf_addf(&p, "%s/.git", dir.buf);
+			if (!lstat(p.buf, &st))
+				break;
+			dc_buf_reset(&p);
+			dc_buf_addf(&p, "%s/objects", dir.buf);
+			if (!stat(p.buf, &st)) {
+				dc_buf_reset(&p);
+				dc_buf_addf(&p, "%s/HEAD", dir.buf);
+				if (!stat(p.buf, &st))
+					break;
+			}
+			slash = strrchr(dir.buf, '/');
+			if (!slash || slash == dir.buf) {
+				dc_buf_reset(&dir);
+				break;
+			}
+			dc_buf_setlen(&dir, (size_t)(slash - dir.buf));
+			if (is_ceiling(dir.buf)) {	/* git does not look there either */
+				dc_buf_reset(&dir);
+				break;
+			}
+		}
+	}
+	if (dir.len && !stat(dir.buf, &st) && st.st_uid != geteuid()) {
+		dc_err_set(err, DC_ERR_FATAL, "detected dubious ownership in repository at '%s':"
+			   " it is owned by another user (uid %lu); nothing was changed", dir.buf,
+			   (unsigned long)st.st_uid);
+		dc_err_hint(err, "if you trust it: git config --global --add safe.directory '%s'",
+			    dir.buf);
+		ret = 1;
+	}
+	free(cwd);
+	dc_buf_release(&dir);
+	dc_buf_release(&p);
+	return ret;
+}
+
 int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 {
 	const char *gd = getenv("GIT_DIR"), *wt = getenv("GIT_WORK_TREE");
@@ -135,9 +208,13 @@ int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 		e = git_repository_open_ext(&r->git, ".", 0, getenv("GIT_CEILING_DIRECTORIES"));
 	}
 	if (e) {
+		if (e == GIT_ENOTFOUND && dubious_ownership(err, gd))
+			return -1;
 		if (e == GIT_ENOTFOUND) {
 			dc_err_set(err, DC_ERR_FATAL, "not a git repository (or any of the parent"
 				   " directories)");
+			dc_err_hint(err, "run it inside a clone (make one with 'git clone <url>' or"
+				    " 'git init'), or set GIT_DIR");
 			return -1;
 		}
 		return dc_git_err(err, DC_ERR_FATAL, "cannot open the repository");
@@ -323,6 +400,8 @@ int dc_repo_list_dir(struct dc_tree_entry **out, size_t *n, git_oid *tree_oid,
 		return dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", dir);
 	if (git_tree_entry_type(te) != GIT_OBJECT_TREE) {
 		dc_err_set(err, DC_ERR_REFUSED, "the delta directory '%s' is not a directory", dir);
+		dc_err_hint(err, "move that file away, or name another directory in the rules'"
+			    " \"deltas\" member");
 		goto cleanup;
 	}
 	git_oid_cpy(tree_oid, git_tree_entry_id(te));
@@ -497,6 +576,8 @@ static int make_sig(git_signature **sig, struct dc_repo *r, const char *who, str
 		int off;
 		if (parse_git_date(date, &t, &off)) {
 			dc_err_set(err, DC_ERR_FATAL, "invalid date format in %s: '%s'", date_var, date);
+			dc_err_hint(err, "unset %s, or give '<seconds since 1970> <+hhmm>' or"
+				    " 'YYYY-MM-DDTHH:MM:SS <+hhmm>'", date_var);
 			goto cleanup;
 		}
 		if (git_signature_new(sig, name, email, t, off)) {
@@ -743,6 +824,70 @@ static int mkdirs_for(const char *path, struct dc_err *err)
 	return ret;
 }
 
+/* 1 if process `pid` is gone, or dead and not yet reaped (Linux's /proc). */
+static int process_gone(long pid)
+{
+	char path[64], buf[256], *paren;
+	FILE *f;
+	size_t n;
+
+	if (kill((pid_t)pid, 0))
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
+/*
+ * Remove what a killed writer left in the directory of `path`:
+ * "<file>.dc-tmp-<pid>" files whose process is gone (a live one may be
+ * writing its own). Each directory is looked at once per process: a
+ * delta directory may hold many thousands of files.
+ */
+static void drop_stale_tmp(const char *path)
+{
+	static struct dc_buf seen = DC_BUF_INIT;	/* directories looked at, NUL-separated */
+	const char *slash = strrchr(path, '/'), *p;
+	struct dc_buf dir = DC_BUF_INIT, full = DC_BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	if (slash)
+		dc_buf_add(&dir, path, (size_t)(slash - path));
+	else
+		dc_buf_adds(&dir, ".");
+	for (p = seen.buf; p && p < seen.buf + seen.len; p += strlen(p) + 1)
+		if (!strcmp(p, dir.buf))
+			goto cleanup;
+	dc_buf_add(&seen, dir.buf, dir.len + 1);
+	if (!(d = opendir(dir.buf)))
+		goto cleanup;
+	while ((de = readdir(d))) {
+		const char *mark = strstr(de->d_name, ".dc-tmp-"), *digits;
+		char *end;
+		long pid;
+
+		if (!mark || mark == de->d_name || !mark[8])
+			continue;
+		digits = mark + 8;
+		pid = strtol(digits, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid() || !process_gone(pid))
+			continue;
+		dc_buf_reset(&full);
+		dc_buf_addf(&full, "%s/%s", dir.buf, de->d_name);
+		unlink(full.buf);
+	}
+	closedir(d);
+cleanup:
+	dc_buf_release(&dir);
+	dc_buf_release(&full);
+}
+
 int dc_write_file_atomic(const char *path, const void *buf, size_t len, struct dc_err *err)
 {
 	struct dc_buf tmp = DC_BUF_INIT;
@@ -776,9 +921,34 @@ int dc_write_file_atomic(const char *path, const void *buf, size_t len, struct d
 		unlink(tmp.buf);
 		goto cleanup;
 	}
+	drop_stale_tmp(path);
 	ret = 0;
 cleanup:
 	dc_buf_release(&tmp);
+	return ret;
+}
+
+/*
+ * The first leading directory of `path` that is something else than a
+ * directory in the work tree (a symbolic link, say), appended to `dir`:
+ * writing through it would write outside the work tree. 0 if there is none.
+ */
+static int beyond_symlink(struct dc_buf *dir, const struct dc_repo *r, const char *path)
+{
+	struct dc_buf full = DC_BUF_INIT;
+	const char *slash;
+	struct stat st;
+	int ret = 0;
+
+	for (slash = strchr(path, '/'); slash && !ret; slash = strchr(slash + 1, '/')) {
+		dc_buf_reset(&full);
+		dc_buf_addf(&full, "%s%.*s", r->workdir, (int)(slash - path), path);
+		if (!lstat(full.buf, &st) && !S_ISDIR(st.st_mode)) {
+			dc_buf_add(dir, path, (size_t)(slash - path));
+			ret = 1;
+		}
+	}
+	dc_buf_release(&full);
 	return ret;
 }
 
@@ -789,7 +959,7 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 	git_index *idx = NULL;
 	struct dc_buf full = DC_BUF_INIT, content = DC_BUF_INIT;
 	size_t i;
-	int ret = -1;
+	int e, ret = -1;
 
 	if (r->bare || !n)
 		return 0;
@@ -798,6 +968,16 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 		goto cleanup;
 	}
 	/* check everything first: nothing is written if one path is not ours */
+	for (i = 0; i < n; i++) {
+		dc_buf_reset(&content);
+		if (!beyond_symlink(&content, r, paths[i]))
+			continue;
+		dc_err_set(err, DC_ERR_REFUSED, "'%s' is beyond a symbolic link ('%s' is not a"
+			   " directory); it was left as it is", paths[i], content.buf);
+		dc_err_hint(err, "the branch was updated; put the directory '%s' back in place,"
+			    " then 'git checkout HEAD -- %s'", content.buf, content.buf);
+		goto cleanup;
+	}
 	for (i = 0; !force && i < n; i++) {
 		git_oid o, nw, w, x;
 		tree_oid_at(&o, old_tree, paths[i]);
@@ -841,7 +1021,13 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 			goto cleanup;
 		dc_crash_point("worktree");
 	}
-	if (git_index_write(idx)) {
+	if ((e = git_index_write(idx)) == GIT_ELOCKED) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot write the index: '%sindex.lock' exists",
+			   r->gitdir);
+		dc_err_hint(err, "another git process is running here, or one was killed: if none"
+			    " is running, remove '%sindex.lock' and run the command again", r->gitdir);
+		goto cleanup;
+	} else if (e) {
 		dc_git_err(err, DC_ERR_FATAL, "cannot write the index");
 		goto cleanup;
 	}

@@ -134,7 +134,8 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 int dc_repo_dirty_paths(char ***out, size_t *nout, struct dc_repo *r, const git_tree *tree,
 			const char *const *paths, size_t n, struct dc_err *err);
 
-/* Write `len` bytes to `path` atomically (a temporary file, then rename). */
+/* Write `len` bytes to `path` atomically (a temporary file, then rename),
+ * then remove the temporary files of writers of `path` that were killed. */
 int dc_write_file_atomic(const char *path, const void *buf, size_t len, struct dc_err *err);
 
 #endif

@@ -39,6 +39,13 @@ const char *dc_op_name(enum dc_op op)
 
 /* ---- messages ----------------------------------------------------------- */
 
+/* What to do about rules that do not load. */
+static void fix_hint(struct dc_err *err)
+{
+	dc_err_hint(err, "fix '%s' (git-dc(1) FILES and dc-protocol(7) describe it), then run"
+		    " the command again", DC_RULES_PATH);
+}
+
 /* "rules: <where>: <message>" (or "rules: <message>" at the top level). */
 static int refuse(struct dc_err *err, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -54,6 +61,7 @@ static int refuse(struct dc_err *err, const char *where, const char *fmt, ...)
 	dc_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	dc_err_set(err, DC_ERR_REFUSED, "%s", msg.buf);
+	fix_hint(err);
 	dc_buf_release(&msg);
 	return -1;
 }
@@ -769,6 +777,11 @@ static int parse_section(struct dc_section *s, const struct dc_json *v, const ch
 			       quoted(&q, s->file, strlen(s->file)));
 			goto cleanup;
 		}
+		if (*s->at) {
+			refuse(err, where.buf, "needs the whole file as the target, not %s (segment"
+			       " files are arrays)", quoted(&q, s->at, strlen(s->at)));
+			goto cleanup;
+		}
 		s->segment = (size_t)segment;
 	}
 	ret = 0;
@@ -1060,6 +1073,13 @@ static int check_same_target(const struct target *a, const struct target *b,
 	return refuse(err, NULL, "%s and %s write the same target %s%s", la, lb, a->file, at);
 }
 
+static int is_segment_of(const char *path, const char *file);
+
+static int is_segmented(const struct target *t)
+{
+	return t->section && !t->publish && t->section->segment;
+}
+
 static int check_pair(const struct target *a, const struct target *b, struct dc_err *err)
 {
 	struct dc_buf la = DC_BUF_INIT, lb = DC_BUF_INIT;
@@ -1067,6 +1087,15 @@ static int check_pair(const struct target *a, const struct target *b, struct dc_
 
 	add_label(&la, a);
 	add_label(&lb, b);
+	if (is_segmented(a) || is_segmented(b)) {
+		const struct target *sg = is_segmented(a) ? a : b, *o = sg == a ? b : a;
+		if (!strcmp(a->file, b->file) || is_segment_of(o->file, sg->file)) {
+			refuse(err, NULL, "%s writes '%s', a file of the segmented %s (a segmented"
+			       " array has its files to itself)", sg == a ? lb.buf : la.buf, o->file,
+			       sg == a ? la.buf : lb.buf);
+			goto cleanup;
+		}
+	}
 	if (!strcmp(a->file, b->file)) {
 		if (!strcmp(a->at, b->at)) {
 			if (check_same_target(a, b, la.buf, lb.buf, err))
@@ -1249,6 +1278,7 @@ int dc_rules_parse(struct dc_rules *out, const char *buf, size_t len, struct dc_
 
 	if (dc_json_parse(&root, buf, len, &opts, err)) {
 		dc_err_prefix(err, "rules");
+		fix_hint(err);
 		goto cleanup;
 	}
 	if (root->type != DC_JSON_OBJECT) {
@@ -1381,7 +1411,11 @@ size_t dc_rules_files(const struct dc_rules *r, const char ***out)
 /* 1 if `path` is "<stem>.NNNNNN.json" for `file` "<stem>.json". */
 static int is_segment_of(const char *path, const char *file)
 {
-	size_t stem = strlen(file) - 5, i;
+	size_t stem, i;
+
+	if (!has_json_suffix(file))
+		return 0;
+	stem = strlen(file) - 5;
 
 	if (strlen(path) != stem + 12 || strncmp(path, file, stem) || path[stem] != '.')
 		return 0;
@@ -1389,6 +1423,34 @@ static int is_segment_of(const char *path, const char *file)
 		if (path[i] < '0' || path[i] > '9')
 			return 0;
 	return !strcmp(path + stem + 7, ".json");
+}
+
+void dc_rules_segment_path(struct dc_buf *out, const char *file, size_t k)
+{
+	dc_buf_addf(out, "%.*s.%06zu.json", (int)(strlen(file) - 5), file, k);
+}
+
+const struct dc_section *dc_rules_segmented(const struct dc_rules *r, const char *path,
+					    long *k)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsections; i++) {
+		const struct dc_section *s = &r->sections[i];
+		if (!s->segment || s->op == DC_OP_IGNORE)
+			continue;
+		if (!strcmp(path, s->file)) {
+			if (k)
+				*k = -1;
+			return s;
+		}
+		if (is_segment_of(path, s->file)) {
+			if (k)
+				*k = strtol(path + strlen(s->file) - 4, NULL, 10);
+			return s;
+		}
+	}
+	return NULL;
 }
 
 int dc_rules_is_canonical(const struct dc_rules *r, const char *path)
@@ -1411,6 +1473,25 @@ int dc_rules_is_canonical(const struct dc_rules *r, const char *path)
 		if (!strcmp(path, r->derived[i].file))
 			return 1;
 	return 0;
+}
+
+int dc_rules_not_canonical(struct dc_err *err, const struct dc_rules *r, const char *path)
+{
+	const char **files = NULL;
+	size_t i, n = dc_rules_files(r, &files);
+	struct dc_buf list = DC_BUF_INIT;
+
+	dc_err_set(err, DC_ERR_REFUSED, "'%s' is not a canonical file of the rules", path);
+	for (i = 0; i < n; i++)
+		dc_buf_addf(&list, "%s'%s'", i ? ", " : "", files[i]);
+	if (n)
+		dc_err_hint(err, "the canonical files are %s", list.buf);
+	else
+		dc_err_hint(err, "the rules name no canonical file: add a section to '%s'",
+			    DC_RULES_PATH);
+	dc_buf_release(&list);
+	free(files);
+	return -1;
 }
 
 /* ---- presets ------------------------------------------------------------ */

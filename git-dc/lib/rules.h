@@ -133,8 +133,18 @@ const struct dc_section *dc_rules_section(const struct dc_rules *r, const char *
  * of pointers into `r` (free the array only).
  */
 size_t dc_rules_files(const struct dc_rules *r, const char ***out);
+/*
+ * Segmented sections (`segment`): `path` is the file of one (*k = -1) or
+ * its segment file number *k (k may be NULL); NULL if neither.
+ */
+const struct dc_section *dc_rules_segmented(const struct dc_rules *r, const char *path,
+					    long *k);
+/* Append the path of segment k of `file`: "<stem>.NNNNNN.json". */
+void dc_rules_segment_path(struct dc_buf *out, const char *file, size_t k);
 /* 1 if `path` is one of those files (or one of their segment files). */
 int dc_rules_is_canonical(const struct dc_rules *r, const char *path);
+/* Refuse `path` as not one of those files, with a hint naming them; -1. */
+int dc_rules_not_canonical(struct dc_err *err, const struct dc_rules *r, const char *path);
 
 /*
  * The text of a preset rules file ("rappterbook", "minimal"), appended to

@@ -53,6 +53,7 @@ int dc_run_git(int *status, struct dc_buf *out, struct dc_buf *errout, struct dc
 	po[1] = pe[1] = -1;
 	if (st) {
 		dc_err_set(err, DC_ERR_FATAL, "cannot run git: %s", strerror(st));
+		dc_err_hint(err, "install git, or put it on PATH");
 		goto cleanup;
 	}
 	while (open_fds) {

@@ -161,6 +161,8 @@ static int head_tree(git_tree **tree, char *hex, struct dc_repo *r, struct dc_er
 		goto cleanup;
 	if (!c) {
 		dc_err_set(err, DC_ERR_REFUSED, "the branch '%s' has no commit yet", refname);
+		dc_err_hint(err, "start from the shared repository: 'git clone <url>', or 'git dc"
+			    " worktree add <stream>' in a clone");
 		goto cleanup;
 	}
 	git_oid_tostr(hex, 41, git_commit_id(c));
@@ -288,6 +290,8 @@ int dc_sync(struct dc_repo *r, const struct dc_sync_opts *o, struct dc_sync_resu
 		git_says(&says, &errout);
 		dc_err_set(err, DC_ERR_FATAL, "cannot fetch '%s' from '%s': %s", res->branch,
 			   res->remote, says.buf);
+		dc_err_hint(err, "check that '%s' answers and has the branch '%s': 'git ls-remote"
+			    " %s'", res->remote, res->branch, res->remote);
 		goto cleanup;
 	}
 	dc_buf_reset(&out);

@@ -25,10 +25,61 @@ void dc_trace_phase(const char *phase)
 	last = now;
 }
 
+static struct {
+	char *at;		/* DC_CRASH_AT's point, or NULL */
+	unsigned long at_n;	/* ... at its n-th time */
+	unsigned long after;	/* DC_CRASH_AFTER, 0 if unset */
+	char *trace;		/* DC_CRASH_TRACE, or NULL */
+	unsigned long seen, seen_at;
+} crash;
+
+static unsigned long crash_number(const char *s)
+{
+	char *end;
+	unsigned long n;
+
+	if (!s || !*s)
+		return 0;
+	n = strtoul(s, &end, 10);
+	return *end ? 0 : n;
+}
+
+/* Read the knobs before main(), and keep them from child processes. */
+__attribute__((constructor)) static void crash_setup(void)
+{
+	const char *v;
+
+	if ((v = getenv("DC_CRASH_AT")) && *v) {
+		char *colon;
+
+		crash.at = strdup(v);
+		crash.at_n = 1;
+		if (crash.at && (colon = strchr(crash.at, ':'))) {
+			*colon = '\0';
+			crash.at_n = crash_number(colon + 1);
+		}
+	}
+	crash.after = crash_number(getenv("DC_CRASH_AFTER"));
+	if ((v = getenv("DC_CRASH_TRACE")) && *v)
+		crash.trace = strdup(v);
+	unsetenv("DC_CRASH_AT");
+	unsetenv("DC_CRASH_AFTER");
+	unsetenv("DC_CRASH_TRACE");
+}
+
 void dc_crash_point(const char *point)
 {
-	const char *at = getenv("DC_CRASH_AT");
+	crash.seen++;
+	if (crash.trace) {
+		FILE *f = fopen(crash.trace, "a");
 
-	if (at && !strcmp(at, point))
+		if (f) {
+			fprintf(f, "%s\n", point);
+			fclose(f);
+		}
+	}
+	if (crash.at && !strcmp(crash.at, point) && ++crash.seen_at == crash.at_n)
+		kill(getpid(), SIGKILL);
+	if (crash.after && crash.seen == crash.after)
 		kill(getpid(), SIGKILL);
 }

@@ -1082,13 +1082,83 @@ static void test_bad_files(void)
 		 NULL, DC_ERR_REFUSED, "canonical file 'state/stats.json' holds conflict markers");
 }
 
-static void test_segment_refused(void)
+/* The chunks of a segmented file as one string: "[...]|[...]" compact. */
+static void chunks_compact(struct dc_buf *out, const struct dc_state_file *f)
 {
-	fx_fails("segmented target",
-		 "{'version': 1, 'sections': {'obs': {'op': 'append', 'file': 'state/o.json',"
-		 " 'at': '/o', 'segment': 100}}}", NULL, NULL, DC_ERR_REFUSED,
-		 "rules: sections.obs.segment: segmented targets are not supported by this"
-		 " version of git-dc");
+	size_t k;
+
+	for (k = 0; k < dc_state_chunks(f); k++) {
+		struct dc_buf b = DC_BUF_INIT;
+		struct dc_json *v = NULL;
+		dc_state_chunk_write(&b, f, k);
+		if (dc_json_parse(&v, b.buf, b.len, NULL, NULL))
+			dc_buf_adds(out, "(invalid)");
+		else
+			dc_json_write_compact(out, v);
+		dc_buf_adds(out, k + 1 < dc_state_chunks(f) ? "|" : "");
+		dc_json_free(v);
+		dc_buf_release(&b);
+	}
+}
+
+static void test_segments(void)
+{
+	static const char *rules = "{'version': 1, 'sections': {"
+		"'p': {'op': 'upsert', 'file': 'state/p.json', 'key': 'id', 'segment': 2}}}";
+	static const struct mem_file regular[] = {
+		{ "state/p.000000.json", "[{'id': 1}, {'id': 2}]" },
+		{ "state/p.000001.json", "[{'id': 3}, {'id': 4}]" },
+		{ "state/p.000002.json", "[{'id': 5}]" },
+		{ "state/p.000004.json", "[{'id': 'after a gap'}]" },
+		{ NULL, NULL } };
+	static const struct mem_file plain[] = {
+		{ "state/p.json", "[{'id': 1}, {'id': 2}, {'id': 3}]" },
+		{ "state/p.000000.json", "[{'id': 4}]" },
+		{ NULL, NULL } };
+	static const struct mem_file bad[] = {
+		{ "state/p.000000.json", "{'id': 1}" },
+		{ NULL, NULL } };
+	const char *upsert[] = { DELTA(1, "a", "'p': [{'id': 3, 'n': 1}, {'id': 6}]"), NULL };
+	struct dc_buf b = DC_BUF_INIT;
+	struct dc_state_file *f;
+	struct fx x;
+
+	if (fx_run(&x, rules, regular, upsert) != -2) {
+		f = &x.st.files[0];
+		is_int(x.ret, 0, "segments: the fold runs");
+		tap_ok(f->segment == 2 && f->base_segments == 3 && !f->base_plain &&
+		       f->base_regular, "segments: read up to the first gap, a regular split");
+		chunks_compact(&b, f);
+		is_str(b.buf, "[{\"id\":1},{\"id\":2}]|[{\"id\":3,\"n\":1},{\"id\":4}]|"
+		       "[{\"id\":5},{\"id\":6}]", "segments: chunks of 2 in order");
+		tap_ok(!dc_state_chunk_dirty(f, 0) && dc_state_chunk_dirty(f, 1) &&
+		       dc_state_chunk_dirty(f, 2), "segments: only touched chunks are dirty");
+	}
+	fx_release(&x);
+
+	dc_buf_reset(&b);
+	if (fx_run(&x, rules, plain, NULL) != -2) {
+		struct dc_err e = DC_ERR_INIT;
+		f = dc_state_file(&x.st, "state/p.json", &e);
+		tap_ok(f && f->base_plain && f->base_segments == 1 && !f->base_regular,
+		       "segments: a plain file comes first, the split is not regular");
+		if (f)
+			chunks_compact(&b, f);
+		is_str(b.buf, "[{\"id\":1},{\"id\":2}]|[{\"id\":3},{\"id\":4}]",
+		       "segments: plain then segment 0, split again");
+		tap_ok(f && dc_state_chunk_dirty(f, 0), "segments: an irregular base is dirty");
+		dc_err_release(&e);
+	}
+	fx_release(&x);
+
+	if (fx_run(&x, rules, bad, upsert) != -2) {
+		is_int(x.ret, -1, "segments: a segment that is not an array fails the fold");
+		is_str(x.err.msg.buf, "delta 'state/stream_deltas/frame-1-a.json': canonical file"
+		       " 'state/p.000000.json' is an object, a"
+		       " segmented section needs an array", "segments: and says which");
+	}
+	fx_release(&x);
+	dc_buf_release(&b);
 }
 
 int main(void)
@@ -1116,6 +1186,6 @@ int main(void)
 	test_count_fresh();
 	test_wrong_types();
 	test_bad_files();
-	test_segment_refused();
+	test_segments();
 	return done_testing();
 }

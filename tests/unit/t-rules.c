@@ -194,6 +194,14 @@ static void test_bad_rules(void)
 		  "rules: sections.a.segment: expected a positive integer, got 2.5" },
 		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'state/a', 'segment': 10}}}",
 		  "rules: sections.a.segment: needs a file whose name ends in '.json', not 'state/a'" },
+		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'a.json', 'at': '/x', 'segment': 10}}}",
+		  "rules: sections.a.segment: needs the whole file as the target, not '/x' (segment files are arrays)" },
+		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'a.json', 'segment': 10},"
+		  " 'b': {'op': 'append', 'file': 'a.json'}}}",
+		  "rules: section 'b' writes 'a.json', a file of the segmented section 'a' (a segmented array has its files to itself)" },
+		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'd/a.json', 'segment': 10}},"
+		  " 'derived': [{'op': 'count', 'file': 'd/a.000003.json', 'at': '/n', 'of': 'a'}]}",
+		  "rules: derived[0] writes 'd/a.000003.json', a file of the segmented section 'a' (a segmented array has its files to itself)" },
 		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'a.json', 'at': 'posts'}}}",
 		  "rules: sections.a.at: invalid JSON pointer 'posts': it must be empty or start with '/'" },
 		{ "{'version': 1, 'sections': {'a': {'op': 'append', 'file': 'a.json', 'at': 4}}}",
