@@ -94,6 +94,7 @@ int cmd_replay(int argc, const char **argv)
 	size_t ncanon = 0, i, written = 0, absent = 0;
 	int has_to = 0, json = 0, quiet = 0, code, exists;
 	const struct dc_section *seg;
+	struct dc_json *seg_value = NULL;	/* <file> is a segment file: its value */
 	long segno = -1;
 	git_oid tip, blob;
 	char hex[GIT_OID_HEXSZ + 1];
@@ -147,23 +148,10 @@ int cmd_replay(int argc, const char **argv)
 		if (dc_replay_outputs(&p, seg->file, take_output, &c, &err))
 			goto fail;
 		exists = c.found;
-		if (exists && json) {
-			/* its value: the chunk's elements */
-			struct dc_json *val = NULL;
-			if (dc_json_parse(&val, bytes.buf, bytes.len, &dc_canonical_opts, &err))
-				goto fail;
-			doc = dc_json_doc();
-			json_object_object_add(doc, "command", json_object_new_string("replay"));
-			json_object_object_add(doc, "frame", json_object_new_int64((int64_t)to));
-			json_object_object_add(doc, "path", json_object_new_string(file));
-			json_object_object_add(doc, "blob", json_object_new_string(
-				git_oid_tostr(hex, sizeof(hex), &blob)));
-			json_object_object_add(doc, "value", dc_audit_value_json(val));
-			dc_json_free(val);
-			dc_print_json(doc);
-			code = 0;
-			goto cleanup;
-		}
+		/* its value: the chunk's elements */
+		if (exists && json &&
+		    dc_json_parse(&seg_value, bytes.buf, bytes.len, &dc_canonical_opts, &err))
+			goto fail;
 	} else if (file) {
 		if (dc_replay_file(&bytes, &exists, &blob, &p, file, &err))
 			goto fail;
@@ -178,8 +166,8 @@ int cmd_replay(int argc, const char **argv)
 		}
 		if (json) {
 			struct json_object *v = NULL;
-			struct dc_json *val;
-			if (dc_replay_doc(&val, &p, file, &err))
+			struct dc_json *val = seg_value;
+			if (!val && dc_replay_doc(&val, &p, file, &err))
 				goto fail;
 			v = dc_audit_value_json(val);
 			doc = dc_json_doc();
@@ -230,6 +218,7 @@ fail:
 	code = dc_report_error(&err, json, "replay");
 cleanup:
 	json_object_put(files);
+	dc_json_free(seg_value);
 	free(canon);
 	dc_buf_release(&bytes);
 	dc_replay_release(&p);

@@ -355,10 +355,12 @@ static int exists(const char *path)
 	return !lstat(path, &st);
 }
 
-/* 1 if `path` is a hook shim git-dc wrote. */
-static int is_shim(const char *path)
+
+/* 1 if the first bytes of the file at `path` (a hook script) hold `needle`;
+ * with `shebang`, only if it starts with "#!". */
+static int file_has(const char *path, const char *needle, int shebang)
 {
-	char head[512];
+	char head[1024];
 	size_t n;
 	FILE *f = fopen(path, "r");
 
@@ -367,7 +369,13 @@ static int is_shim(const char *path)
 	n = fread(head, 1, sizeof(head) - 1, f);
 	fclose(f);
 	head[n] = '\0';
-	return !strncmp(head, "#!", 2) && strstr(head, "\n" DC_HOOK_MARKER "\n") != NULL;
+	return (!shebang || !strncmp(head, "#!", 2)) && strstr(head, needle) != NULL;
+}
+
+/* 1 if `path` is a hook shim git-dc wrote. */
+static int is_shim(const char *path)
+{
+	return file_has(path, "\n" DC_HOOK_MARKER "\n", 1);
 }
 
 /*
@@ -387,20 +395,6 @@ static const struct aside {
 
 #define NASIDES (sizeof(asides) / sizeof(*asides))
 
-/* 1 if the first bytes of the file at `path` hold `needle`. */
-static int file_has(const char *path, const char *needle)
-{
-	char head[1024];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	n = fread(head, 1, sizeof(head) - 1, f);
-	fclose(f);
-	head[n] = '\0';
-	return strstr(head, needle) != NULL;
-}
 
 /*
  * 1 if the hook at `path` is a framework's that runs the hook it moved
@@ -412,7 +406,7 @@ static int shim_aside(struct dc_buf *out, const char *path)
 	size_t i;
 
 	for (i = 0; i < NASIDES; i++) {
-		if (!asides[i].runner || !file_has(path, asides[i].runner))
+		if (!asides[i].runner || !file_has(path, asides[i].runner, 0))
 			continue;
 		dc_buf_reset(out);
 		dc_buf_addf(out, "%s%s", path, asides[i].suffix);

@@ -1404,18 +1404,81 @@ cleanup:
 	return ret;
 }
 
+/* A commit to land on a branch (see land()). */
+struct land {
+	const char *refname;
+	git_commit *head;		/* the branch's tip, the compare-and-swap's old value */
+	const git_tree *old_tree;	/* its tree */
+	const git_oid *tree_oid;	/* the new commit's tree */
+	const git_oid *parents;
+	size_t nparents;
+	const char *message, *reflog;
+	char **paths;			/* the paths the commit changes */
+	const struct dc_buf *bytes;	/* their new bytes (NULL: read from the tree) */
+	size_t n;
+	const char *done;		/* "merged", "archived": for a late failure */
+};
+
+/*
+ * Commit, then move the branch crash-safely: the journal (a non-bare
+ * repository) records the move before the compare-and-swap, the work tree
+ * and index follow, and the journal goes. *committed and `commit_hex`
+ * (41 bytes) are set once the branch moved.
+ */
+static int land(const struct land *l, struct dc_repo *r, int *committed, char *commit_hex,
+		struct dc_err *err)
+{
+	git_tree *new_tree = NULL;
+	git_oid commit_oid;
+	int ret = -1;
+
+	if (dc_repo_commit(&commit_oid, r, l->tree_oid, l->parents, l->nparents, l->message,
+			   err))
+		goto cleanup;
+	if (git_tree_lookup(&new_tree, r->git, l->tree_oid)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
+		goto cleanup;
+	}
+	if (!r->bare && journal_write(r, l->refname, git_commit_id(l->head), &commit_oid,
+				      l->paths, l->n, err))
+		goto cleanup;
+	dc_crash_point("journal");
+	if (dc_repo_cas_ref(r, l->refname, git_commit_id(l->head), &commit_oid, l->reflog, err)) {
+		journal_remove(r);
+		goto cleanup;
+	}
+	*committed = 1;
+	git_oid_tostr(commit_hex, GIT_OID_HEXSZ + 1, &commit_oid);
+	dc_trace_phase("commit, journal, ref");
+	dc_crash_point("ref");
+	if (!r->bare) {
+		if (dc_repo_bring_worktree(r, l->old_tree, new_tree, (const char *const *)l->paths,
+					   l->bytes, l->n, 0, err)) {
+			dc_err_prefix(err, "%s as %.12s, but the work tree was not updated", l->done,
+				      commit_hex);
+			goto cleanup;
+		}
+		journal_remove(r);
+	}
+	dc_trace_phase("work tree and index");
+	ret = 0;
+cleanup:
+	git_tree_free(new_tree);
+	return ret;
+}
+
 int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_result *res,
 	     struct dc_err *err)
 {
 	struct proj_in in;
 	struct proj_out po;
 	git_commit *head = NULL;
-	git_tree *tree = NULL, *new_tree = NULL;
+	git_tree *tree = NULL;
 	struct dc_tree_change *changes = NULL;
 	struct dc_buf *bytes = NULL;
 	size_t nchanges = 0, i;
 	struct dc_buf msg = DC_BUF_INIT;
-	git_oid new_tree_oid, commit_oid, *parents = NULL;
+	git_oid new_tree_oid, *parents = NULL;
 	git_tree *union_tree = NULL;
 	char **added = NULL;	/* delta paths the sources bring */
 	size_t nparents = 0, nadded = 0;
@@ -1538,37 +1601,16 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 		git_oid_cpy(&parents[0], git_commit_id(head));
 		nparents = 1;
 	}
-	if (dc_repo_commit(&commit_oid, r, &new_tree_oid, parents, nparents, msg.buf, err))
-		goto cleanup;
-	if (git_tree_lookup(&new_tree, r->git, &new_tree_oid)) {
-		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
-		goto cleanup;
+	{
+		struct dc_buf reflog = DC_BUF_INIT;
+		struct land l = { res->refname, head, tree, &new_tree_oid, parents, nparents,
+				  msg.buf, NULL, res->changed, bytes, nchanges, "merged" };
+
+		dc_buf_addf(&reflog, "dc merge: frame %llu", (unsigned long long)res->frame);
+		l.reflog = reflog.buf;
+		ret = land(&l, r, &res->committed, res->commit, err);
+		dc_buf_release(&reflog);
 	}
-	if (!r->bare && journal_write(r, res->refname, git_commit_id(head), &commit_oid,
-				      res->changed, nchanges, err))
-		goto cleanup;
-	dc_crash_point("journal");
-	dc_buf_reset(&msg);
-	dc_buf_addf(&msg, "dc merge: frame %llu", (unsigned long long)res->frame);
-	if (dc_repo_cas_ref(r, res->refname, git_commit_id(head), &commit_oid, msg.buf, err)) {
-		journal_remove(r);
-		goto cleanup;
-	}
-	res->committed = 1;
-	git_oid_tostr(res->commit, sizeof(res->commit), &commit_oid);
-	dc_trace_phase("commit, journal, ref");
-	dc_crash_point("ref");
-	if (!r->bare) {
-		if (dc_repo_bring_worktree(r, tree, new_tree, (const char *const *)res->changed,
-					   bytes, nchanges, 0, err)) {
-			dc_err_prefix(err, "merged as %.12s, but the work tree was not updated",
-				      res->commit);
-			goto cleanup;
-		}
-		journal_remove(r);
-	}
-	dc_trace_phase("work tree and index");
-	ret = 0;
 cleanup:
 	if (ret && err && !err->code)
 		err->code = DC_ERR_FATAL;
@@ -1584,7 +1626,6 @@ cleanup:
 	free(parents);
 	git_tree_free(union_tree);
 	git_tree_free(tree);
-	git_tree_free(new_tree);
 	git_commit_free(head);
 	if (lock_fd >= 0)
 		close(lock_fd);
@@ -2440,9 +2481,9 @@ int dc_archive(struct dc_repo *r, const struct dc_archive_opts *o,
 	       struct dc_archive_result *res, struct dc_err *err)
 {
 	git_commit *head = NULL;
-	git_tree *tree = NULL, *new_tree = NULL;
+	git_tree *tree = NULL;
 	struct dc_buf msg = DC_BUF_INIT;
-	git_oid tree_oid, commit_oid;
+	git_oid tree_oid;
 	int ret = -1, lock_fd = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -2494,41 +2535,22 @@ int dc_archive(struct dc_repo *r, const struct dc_archive_opts *o,
 		    "Dc-Archive-Before: %llu\nDc-Archived: %zu\n",
 		    (unsigned long long)res->before, (unsigned long long)res->before,
 		    res->narchived);
-	if (dc_repo_commit(&commit_oid, r, &tree_oid, git_commit_id(head), 1, msg.buf, err))
-		goto cleanup;
-	if (git_tree_lookup(&new_tree, r->git, &tree_oid)) {
-		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
-		goto cleanup;
+	{
+		struct dc_buf reflog = DC_BUF_INIT;
+		struct land l = { res->refname, head, tree, &tree_oid, git_commit_id(head), 1,
+				  msg.buf, NULL, res->changed, NULL, res->nchanged, "archived" };
+
+		dc_buf_addf(&reflog, "dc archive: before frame %llu",
+			    (unsigned long long)res->before);
+		l.reflog = reflog.buf;
+		ret = land(&l, r, &res->committed, res->commit, err);
+		dc_buf_release(&reflog);
 	}
-	if (!r->bare && journal_write(r, res->refname, git_commit_id(head), &commit_oid,
-				      res->changed, res->nchanged, err))
-		goto cleanup;
-	dc_crash_point("journal");
-	dc_buf_reset(&msg);
-	dc_buf_addf(&msg, "dc archive: before frame %llu", (unsigned long long)res->before);
-	if (dc_repo_cas_ref(r, res->refname, git_commit_id(head), &commit_oid, msg.buf, err)) {
-		journal_remove(r);
-		goto cleanup;
-	}
-	res->committed = 1;
-	git_oid_tostr(res->commit, sizeof(res->commit), &commit_oid);
-	dc_crash_point("ref");
-	if (!r->bare) {
-		if (dc_repo_bring_worktree(r, tree, new_tree, (const char *const *)res->changed,
-					   NULL, res->nchanged, 0, err)) {
-			dc_err_prefix(err, "archived as %.12s, but the work tree was not updated",
-				      res->commit);
-			goto cleanup;
-		}
-		journal_remove(r);
-	}
-	ret = 0;
 cleanup:
 	if (ret && err && !err->code)
 		err->code = DC_ERR_FATAL;
 	dc_buf_release(&msg);
 	git_tree_free(tree);
-	git_tree_free(new_tree);
 	git_commit_free(head);
 	if (lock_fd >= 0)
 		close(lock_fd);
