@@ -141,7 +141,8 @@ static void print_human(const struct dc_merge_result *res, int dry_run, int quie
 	       " quarantined%s", dry_run ? "Would merge" : "Merged",
 	       (unsigned long long)res->frame, res->napplied, res->napplied == 1 ? "" : "s",
 	       res->nlate, events, events == 1 ? "" : "s", res->nquarantined,
-	       res->nquarantined == 1 ? "" : "s", res->refold ? ", folded again from genesis" : "");
+	       res->nquarantined == 1 ? "" : "s", res->refold ? res->from_snapshot ?
+	       ", folded again from the archive snapshot" : ", folded again from genesis" : "");
 	if (res->committed)
 		printf(": %.12s\n", res->commit);
 	else

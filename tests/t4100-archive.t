@@ -192,6 +192,8 @@ test_expect_success 'a late delta after the archive re-folds from the snapshot' 
 	(
 		cd main &&
 		post 3 beta 2026-03-28T03:20:30Z 9 &&
+		git dc merge --dry-run >dry &&
+		grep "^Would merge frame 5: 1 delta applied (1 late), .*, folded again from the archive snapshot$" dry &&
 		git dc merge --json >m.json &&
 		test "$(jq -r .refold m.json)" = true &&
 		test "$(jq ".late | length" m.json)" = 1

@@ -1195,6 +1195,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 				goto cleanup;
 			}
 			from_snapshot = 1;
+			res->from_snapshot = res->refold;
 			base_tree = in->delta_tree;
 			rc.prefix = DC_ARCHIVE_SNAPSHOT;
 			applied_total = snap.applied + nfold;

@@ -106,6 +106,7 @@ struct dc_merge_result {
 	char *deltas_dir;	/* the rules' delta directory */
 	int layout_by_frame;
 	int refold;		/* folded again from genesis */
+	int from_snapshot;	/* ... whose place an archive snapshot took */
 	size_t folded;		/* deltas folded */
 	char **changed;		/* files written by the commit */
 	size_t nchanged;
