@@ -47,8 +47,18 @@ static void each_section(const struct dc_history *h, const struct dc_delta *d,
 		struct dc_json *const *ev;
 		size_t n;
 
-		if (!s && !is_unknown(d, mem->key))
-			continue;	/* frame, stream_id, the utc, _meta */
+		if (!s || strlen(mem->key) != mem->keylen) {
+			/* not the rules' (a name holding NUL never is): shown as reported */
+			char *name = dc_delta_section_name(mem->key, mem->keylen);
+			if (is_unknown(d, name)) {
+				/* a section is an array of events or one event */
+				int arr = mem->val->type == DC_JSON_ARRAY;
+				fn(data, name, NULL, arr ? mem->val->u.arr.v : &mem->val,
+				   arr ? mem->val->u.arr.n : 1);
+			}
+			free(name);
+			continue;	/* else frame, stream_id, the utc, _meta */
+		}
 		if (dc_delta_events(d, mem->key, &ev, &n)) {
 			ev = NULL;
 			n = 0;

@@ -390,6 +390,11 @@ test_expect_success 'section names holding NUL or escape bytes are reported esca
 	git -C names dc merge >out &&
 	grep "^unknown     state/stream_deltas/frame-2-s1.json: unknown section .x\\\\x1b\[2J., .events\\\\x00x.: not applied$" out &&
 	! grep "$(printf "\033")" out &&
+	git -C names dc log --frame 2 >log &&
+	grep "^    events\\\\x00x: 1 event (unknown section, not applied)$" log &&
+	grep "^    x\\\\x1b\[2J: 1 event (unknown section, not applied)$" log &&
+	grep "^    events: 1 event$" log &&
+	! grep "$(printf "\033")" log &&
 	jq -c ".events" names/state/events.json >actual &&
 	echo "[{\"n\":1},{\"n\":13}]" >expect &&
 	test_cmp expect actual

@@ -430,7 +430,7 @@ static int is_section(const struct dc_json_member *m, const struct dc_rules *rul
 /* The name of an unknown section as reported: its bytes, or, if it holds a
  * NUL or another control character (which would cut it short or reach the
  * terminal), escaped as dc_buf_addquoted() does, without the quotes. */
-static char *unknown_name(const char *key, size_t len)
+char *dc_delta_section_name(const char *key, size_t len)
 {
 	struct dc_buf b = DC_BUF_INIT;
 	char *name;
@@ -478,7 +478,7 @@ static int check_sections(struct dc_delta *d, const struct dc_rules *rules,
 		if (!is_section(m, rules) || section_of(rules, m->key, m->keylen))
 			continue;
 		DC_ALLOC_GROW(d->unknown, d->nunknown + 1, alloc);
-		d->unknown[d->nunknown++] = unknown_name(m->key, m->keylen);
+		d->unknown[d->nunknown++] = dc_delta_section_name(m->key, m->keylen);
 	}
 	return 0;
 }

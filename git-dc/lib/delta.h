@@ -107,4 +107,11 @@ int dc_delta_cmp(const struct dc_delta *a, const struct dc_delta *b);
 int dc_delta_events(const struct dc_delta *d, const char *name,
 		    struct dc_json *const **events, size_t *n);
 
+/*
+ * A section name as git-dc reports it (owned by the caller): its bytes,
+ * or escaped without quotes ("events\x00x") when it holds a NUL or
+ * another control byte, as the names in dc_delta.unknown are.
+ */
+char *dc_delta_section_name(const char *key, size_t len);
+
 #endif
