@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
+#include <unistd.h>
 
 void dc_print_usage(const char *const *usage, const struct dc_option *opts, int to_stderr)
 {
@@ -124,6 +125,13 @@ int dc_parse_options(int argc, const char **argv, const struct dc_option *opts,
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help-all"))
 			dc_usage_with_options(usage, opts, 0);
+		if (!strcmp(a, "--help")) {
+			/* as git does for its commands: the manual page (every
+			 * subcommand is in git-dc(1)); the usage if git cannot */
+			fflush(stdout);
+			execlp("git", "git", "help", "dc", (char *)NULL);
+			dc_usage_with_options(usage, opts, 0);
+		}
 		if (a[1] == '-') {
 			const char *name = a + 2, *eq = strchr(name, '=');
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);

@@ -189,12 +189,15 @@ test_expect_success ASCIIDOCTOR,MAN 'install-doc: git help dc and git dc --help 
 			help dc >help &&
 		git -c help.format=man -c man.viewer=dcman -c man.dcman.cmd="man -w" \
 			dc --help >dashdash-help &&
+		git -c help.format=man -c man.viewer=dcman -c man.dcman.cmd="man -w" \
+			dc merge --help >sub-help &&
 		man -w git-dc-merge-driver >driver &&
 		man -w 7 dc-protocol >protocol
 	) &&
 	echo "$M/man1/git-dc.1" >expect &&
 	test_cmp expect help &&
 	test_cmp expect dashdash-help &&
+	test_cmp expect sub-help &&
 	echo "$M/man1/git-merge-dc.1" >expect &&
 	test_cmp expect driver &&
 	echo "$M/man7/dc-protocol.7" >expect &&
