@@ -242,6 +242,31 @@ test_expect_success 'a segment that is not an array stops the merge, nothing wri
 	)
 '
 
+test_expect_success 'an array needing more than 1,000,000 segment files is refused' '
+	git init -q many &&
+	(
+		cd many &&
+		mkdir .dc &&
+		echo "{\"version\": 1, \"sections\": {\"log\": {\"op\": \"append\", \"file\": \"state/log.json\", \"segment\": 1}}}" >.dc/rules.json &&
+		git add .dc && test_tick && git commit -q -m genesis &&
+		git dc init -q && git config core.hooksPath /dev/null &&
+		mkdir -p $D &&
+		{
+			printf "{\"frame\": 1, \"stream_id\": \"s\", \"utc\": \"2026-01-01T00:00:00Z\", \"log\": [0" &&
+			seq 1000000 | sed "s/^/,/" | tr -d "\n" &&
+			printf "]}\n"
+		} >$D/frame-1-s.json &&
+		dc_commit_file $D/frame-1-s.json "a million and one events" &&
+		git rev-parse HEAD >before &&
+		test_expect_code 1 git dc merge 2>err &&
+		grep "^error: .state/log.json. would need 1000001 segment files of 1 elements; segment numbers end at 999999$" err &&
+		grep "^hint: raise the section" err &&
+		git rev-parse HEAD >after &&
+		test_cmp before after &&
+		! test -e state/log.000000.json
+	)
+'
+
 test_expect_success 'rules: segment needs the whole file, and a file of its own' '
 	(
 		cd main &&

@@ -104,6 +104,19 @@ test_expect_success 'archive refuses while a delta of an archived frame waits' '
 	)
 '
 
+test_expect_success 'archive refuses to overwrite uncommitted changes' '
+	(
+		cd main &&
+		echo "{}" >$D/frame-1-alpha.json &&
+		dc_snapshot &&
+		test_expect_code 1 git dc archive --before 3 2>../err &&
+		grep "^error: .$D/frame-1-alpha.json. has uncommitted changes; nothing was archived$" ../err &&
+		grep "^hint: commit or discard the change" ../err &&
+		dc_unchanged &&
+		git checkout -q -- $D/frame-1-alpha.json
+	)
+'
+
 test_expect_success '--dry-run builds and proves the archive, and writes no ref' '
 	(
 		cd main &&

@@ -54,9 +54,6 @@ cleanup:
 	return ret;
 }
 
-/* Segment files numbered up to this are read; more is a broken state. */
-#define MAX_SEGMENTS 1000000
-
 /* The logical array of a segmented file (see fold.h). */
 static int load_segmented(struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
 {
@@ -92,11 +89,8 @@ static int load_segmented(struct dc_state *st, struct dc_state_file *f, struct d
 			}
 			part = NULL;
 		}
-		if (f->base_segments == MAX_SEGMENTS) {
-			dc_err_set(err, DC_ERR_REFUSED, "canonical file '%s' has more than %d"
-				   " segment files", f->path, MAX_SEGMENTS);
-			goto cleanup;
-		}
+		if (f->base_segments == DC_MAX_SEGMENTS)
+			break;	/* every segment number is read */
 		dc_buf_reset(&path);
 		dc_rules_segment_path(&path, f->path, f->base_segments);
 		p = path.buf;

@@ -949,6 +949,13 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 		return 0;
 	if (changed) {
 		n = f->doc ? dc_state_chunks(f) : 0;
+		if (n > DC_MAX_SEGMENTS) {
+			dc_err_set(err, DC_ERR_REFUSED, "'%s' would need %zu segment files of %zu"
+				   " elements; segment numbers end at %d", f->path, n, f->segment,
+				   DC_MAX_SEGMENTS - 1);
+			dc_err_hint(err, "raise the section's \"segment\" in .dc/rules.json");
+			goto cleanup;
+		}
 		for (k = 0; k < n; k++) {
 			dc_buf_reset(&path);
 			dc_rules_segment_path(&path, f->path, k);

@@ -139,6 +139,8 @@ size_t dc_rules_files(const struct dc_rules *r, const char ***out);
  */
 const struct dc_section *dc_rules_segmented(const struct dc_rules *r, const char *path,
 					    long *k);
+/* Segment numbers have six digits: 000000 to 999999. */
+#define DC_MAX_SEGMENTS 1000000
 /* Append the path of segment k of `file`: "<stem>.NNNNNN.json". */
 void dc_rules_segment_path(struct dc_buf *out, const char *file, size_t k);
 /* 1 if `path` is one of those files (or one of their segment files). */
