@@ -216,6 +216,8 @@ test_expect_success 'check refuses a stray segment file, and a removed one' '
 		dc_commit_file state/posts.000009.json "a stray segment" &&
 		test_expect_code 1 git dc check HEAD 2>err &&
 		grep "posts.000009.json" err &&
+		test_expect_code 1 git dc verify -q 2>err &&
+		grep "posts.000009.json" err &&
 		git reset -q --hard HEAD^ &&
 		git rm -q state/posts.000002.json &&
 		test_tick &&

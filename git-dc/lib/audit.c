@@ -1419,7 +1419,6 @@ static int segments_match(int *same, struct verifier *v, const git_tree *tree, c
 			  struct dc_err *err)
 {
 	struct seg_match m;
-	struct dc_buf seg = DC_BUF_INIT;
 	git_oid id;
 
 	memset(&m, 0, sizeof(m));
@@ -1428,10 +1427,10 @@ static int segments_match(int *same, struct verifier *v, const git_tree *tree, c
 	m.same = 1;
 	if (dc_replay_outputs(&v->replay, file, seg_match_one, &m, err))
 		return -1;
-	dc_rules_segment_path(&seg, file, m.nseg);
-	if (dc_repo_tree_oid(&id, tree, seg.buf) || (!m.plain && dc_repo_tree_oid(&id, tree, file)))
+	/* no segment file past the chunks (after a gap too), no stale plain file */
+	if (dc_repo_segment_end(tree, "", file) > m.nseg ||
+	    (!m.plain && dc_repo_tree_oid(&id, tree, file)))
 		m.same = 0;
-	dc_buf_release(&seg);
 	*same = m.same;
 	return 0;
 }
@@ -1596,20 +1595,19 @@ static int state_changed(const struct dc_rules *rules, const char *const *files,
 			 const git_tree *tree, const git_tree *parent)
 {
 	struct dc_buf seg = DC_BUF_INIT;
-	size_t i, k;
+	size_t i, k, end;
 	int changed = path_differs(tree, parent, DC_HEAD_PATH);
-	git_oid id;
 
 	for (i = 0; i < nfiles && !changed; i++) {
 		changed = path_differs(tree, parent, files[i]);
 		if (!dc_rules_segmented(rules, files[i], NULL))
 			continue;
-		for (k = 0; !changed; k++) {
+		end = dc_repo_segment_end(tree, "", files[i]);
+		if (dc_repo_segment_end(parent, "", files[i]) > end)
+			end = dc_repo_segment_end(parent, "", files[i]);
+		for (k = 0; k < end && !changed; k++) {
 			dc_buf_reset(&seg);
 			dc_rules_segment_path(&seg, files[i], k);
-			if (!dc_repo_tree_oid(&id, tree, seg.buf) &&
-			    !dc_repo_tree_oid(&id, parent, seg.buf))
-				break;
 			changed = path_differs(tree, parent, seg.buf);
 		}
 	}

@@ -854,47 +854,6 @@ static void proj_add(struct proj_out *po, const char *path, const git_oid *oid, 
 	po->n++;
 }
 
-/*
- * One past the highest segment number of `file` ("<stem>.NNNNNN.json")
- * among the entries of its directory in `tree` (below `prefix`); 0 if
- * there is none. Gaps included: a stray segment file is still seen.
- */
-static size_t segment_end(const git_tree *tree, const char *prefix, const char *file)
-{
-	const char *slash = strrchr(file, '/'), *name = slash ? slash + 1 : file;
-	struct dc_buf dir = DC_BUF_INIT;
-	git_tree_entry *te = NULL;
-	git_tree *sub = NULL;
-	const git_tree *t = tree;
-	size_t stem = strlen(name) - 5, end = 0, i, n;
-
-	dc_buf_addf(&dir, "%s%.*s", prefix, slash ? (int)(slash - file) : 0, file);
-	if (dir.len) {
-		if (git_tree_entry_bypath(&te, tree, dir.buf) ||
-		    git_tree_entry_type(te) != GIT_OBJECT_TREE ||
-		    git_tree_lookup(&sub, git_tree_owner(tree), git_tree_entry_id(te)))
-			goto cleanup;
-		t = sub;
-	}
-	n = git_tree_entrycount(t);
-	for (i = 0; i < n; i++) {
-		const char *e = git_tree_entry_name(git_tree_entry_byindex(t, i));
-		size_t k;
-
-		if (strlen(e) != stem + 12 || strncmp(e, name, stem) || e[stem] != '.' ||
-		    strcmp(e + stem + 7, ".json") || strspn(e + stem + 1, "0123456789") != 6)
-			continue;
-		k = (size_t)strtoul(e + stem + 1, NULL, 10);
-		if (k + 1 > end)
-			end = k + 1;
-	}
-cleanup:
-	git_tree_free(sub);
-	git_tree_entry_free(te);
-	dc_buf_release(&dir);
-	return end;
-}
-
 /* Add `buf` as the content of `path` (written as a blob, or only hashed). */
 static int proj_blob(struct proj_out *po, struct dc_repo *r, const struct proj_in *in,
 		     const char *path, struct dc_buf *buf, struct dc_err *err)
@@ -982,9 +941,9 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 				goto cleanup;
 		}
 	}
-	end = segment_end(base_tree, rc->prefix, f->path);
-	if (segment_end(in->state_tree, "", f->path) > end)
-		end = segment_end(in->state_tree, "", f->path);
+	end = dc_repo_segment_end(base_tree, rc->prefix, f->path);
+	if (dc_repo_segment_end(in->state_tree, "", f->path) > end)
+		end = dc_repo_segment_end(in->state_tree, "", f->path);
 	for (k = n; k < end; k++) {
 		dc_buf_reset(&path);
 		dc_rules_segment_path(&path, f->path, k);
@@ -1756,7 +1715,7 @@ static size_t canonical_paths(char ***out, const struct dc_rules *rules, const g
 		if (!dc_rules_segmented(rules, files[i], NULL))
 			continue;
 		for (t = 0; t < 2; t++) {
-			size_t end = trees[t] ? segment_end(trees[t], "", files[i]) : 0;
+			size_t end = trees[t] ? dc_repo_segment_end(trees[t], "", files[i]) : 0;
 			for (k = 0; k < end; k++) {
 				dc_buf_reset(&path);
 				dc_rules_segment_path(&path, files[i], k);

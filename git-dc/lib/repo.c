@@ -1,5 +1,6 @@
 #include "repo.h"
 #include "trace.h"
+#include "rules.h"
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
 #include <errno.h>
@@ -1037,4 +1038,39 @@ cleanup:
 	dc_buf_release(&content);
 	git_index_free(idx);
 	return ret;
+}
+
+/* See repo.h: the directory's entries are read, so gaps do not hide any. */
+size_t dc_repo_segment_end(const git_tree *tree, const char *prefix, const char *file)
+{
+	const char *slash = strrchr(file, '/'), *name = slash ? slash + 1 : file;
+	struct dc_buf dir = DC_BUF_INIT;
+	git_tree_entry *te = NULL;
+	git_tree *sub = NULL;
+	const git_tree *t = tree;
+	size_t end = 0, i, n;
+
+	dc_buf_addf(&dir, "%s%.*s", prefix, slash ? (int)(slash - file) : 0, file);
+	if (dir.len && dir.buf[dir.len - 1] == '/')
+		dc_buf_setlen(&dir, dir.len - 1);	/* a prefix, and the file at its top */
+	if (dir.len) {
+		if (git_tree_entry_bypath(&te, tree, dir.buf) ||
+		    git_tree_entry_type(te) != GIT_OBJECT_TREE ||
+		    git_tree_lookup(&sub, git_tree_owner(tree), git_tree_entry_id(te)))
+			goto cleanup;
+		t = sub;
+	}
+	n = git_tree_entrycount(t);
+	for (i = 0; i < n; i++) {
+		long k = dc_rules_segment_number(git_tree_entry_name(git_tree_entry_byindex(t, i)),
+						 name);
+
+		if (k >= 0 && (size_t)k + 1 > end)
+			end = (size_t)k + 1;
+	}
+cleanup:
+	git_tree_free(sub);
+	git_tree_entry_free(te);
+	dc_buf_release(&dir);
+	return end;
 }

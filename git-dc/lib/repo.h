@@ -76,6 +76,14 @@ int dc_repo_list_tree(struct dc_tree_entry **out, size_t *n, struct dc_repo *r,
 		      const git_oid *dir_tree, const char *dir, struct dc_err *err);
 void dc_tree_entries_free(struct dc_tree_entry *e, size_t n);
 
+/*
+ * One past the highest segment number of `file` ("<stem>.NNNNNN.json")
+ * among the entries of its directory in `tree`, below `prefix` ("" or a
+ * directory with its final slash); 0 if there is none. A stray segment
+ * file after a gap counts.
+ */
+size_t dc_repo_segment_end(const git_tree *tree, const char *prefix, const char *file);
+
 /* The blob id of `path` in `tree` (zero if absent); 1 if found. No read. */
 int dc_repo_tree_oid(git_oid *out, const git_tree *tree, const char *path);
 

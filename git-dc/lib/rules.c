@@ -1073,8 +1073,6 @@ static int check_same_target(const struct target *a, const struct target *b,
 	return refuse(err, NULL, "%s and %s write the same target %s%s", la, lb, a->file, at);
 }
 
-static int is_segment_of(const char *path, const char *file);
-
 static int is_segmented(const struct target *t)
 {
 	return t->section && !t->publish && t->section->segment;
@@ -1089,7 +1087,7 @@ static int check_pair(const struct target *a, const struct target *b, struct dc_
 	add_label(&lb, b);
 	if (is_segmented(a) || is_segmented(b)) {
 		const struct target *sg = is_segmented(a) ? a : b, *o = sg == a ? b : a;
-		if (!strcmp(a->file, b->file) || is_segment_of(o->file, sg->file)) {
+		if (!strcmp(a->file, b->file) || dc_rules_segment_number(o->file, sg->file) >= 0) {
 			refuse(err, NULL, "%s writes '%s', a file of the segmented %s (a segmented"
 			       " array has its files to itself)", sg == a ? lb.buf : la.buf, o->file,
 			       sg == a ? la.buf : lb.buf);
@@ -1408,21 +1406,23 @@ size_t dc_rules_files(const struct dc_rules *r, const char ***out)
 	return kept;
 }
 
-/* 1 if `path` is "<stem>.NNNNNN.json" for `file` "<stem>.json". */
-static int is_segment_of(const char *path, const char *file)
+long dc_rules_segment_number(const char *path, const char *file)
 {
 	size_t stem, i;
+	long k = 0;
 
 	if (!has_json_suffix(file))
-		return 0;
+		return -1;
 	stem = strlen(file) - 5;
-
-	if (strlen(path) != stem + 12 || strncmp(path, file, stem) || path[stem] != '.')
-		return 0;
-	for (i = stem + 1; i < stem + 7; i++)
+	if (strlen(path) != stem + 12 || strncmp(path, file, stem) || path[stem] != '.' ||
+	    strcmp(path + stem + 7, ".json"))
+		return -1;
+	for (i = stem + 1; i < stem + 7; i++) {
 		if (path[i] < '0' || path[i] > '9')
-			return 0;
-	return !strcmp(path + stem + 7, ".json");
+			return -1;
+		k = 10 * k + (path[i] - '0');
+	}
+	return k;
 }
 
 void dc_rules_segment_path(struct dc_buf *out, const char *file, size_t k)
@@ -1434,6 +1434,7 @@ const struct dc_section *dc_rules_segmented(const struct dc_rules *r, const char
 					    long *k)
 {
 	size_t i;
+	long n;
 
 	for (i = 0; i < r->nsections; i++) {
 		const struct dc_section *s = &r->sections[i];
@@ -1444,9 +1445,9 @@ const struct dc_section *dc_rules_segmented(const struct dc_rules *r, const char
 				*k = -1;
 			return s;
 		}
-		if (is_segment_of(path, s->file)) {
+		if ((n = dc_rules_segment_number(path, s->file)) >= 0) {
 			if (k)
-				*k = strtol(path + strlen(s->file) - 4, NULL, 10);
+				*k = n;
 			return s;
 		}
 	}
@@ -1464,7 +1465,8 @@ int dc_rules_is_canonical(const struct dc_rules *r, const char *path)
 
 		if (s->op == DC_OP_IGNORE)
 			continue;
-		if (!strcmp(path, s->file) || (s->segment && is_segment_of(path, s->file)))
+		if (!strcmp(path, s->file) ||
+		    (s->segment && dc_rules_segment_number(path, s->file) >= 0))
 			return 1;
 		if (s->op == DC_OP_COLLECT && !strcmp(path, s->publish_file))
 			return 1;

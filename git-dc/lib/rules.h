@@ -141,6 +141,9 @@ const struct dc_section *dc_rules_segmented(const struct dc_rules *r, const char
 					    long *k);
 /* Segment numbers have six digits: 000000 to 999999. */
 #define DC_MAX_SEGMENTS 1000000
+/* k if `path` is "<stem>.NNNNNN.json" (segment k) for `file` "<stem>.json",
+ * else -1. */
+long dc_rules_segment_number(const char *path, const char *file);
 /* Append the path of segment k of `file`: "<stem>.NNNNNN.json". */
 void dc_rules_segment_path(struct dc_buf *out, const char *file, size_t k);
 /* 1 if `path` is one of those files (or one of their segment files). */
