@@ -880,32 +880,6 @@ cleanup:
 
 /* ---- verifying a history ----------------------------------------------- */
 
-static int is_hidden(const char *rel)
-{
-	const char *slash = strrchr(rel, '/');
-	return (slash ? slash[1] : rel[0]) == '.';
-}
-
-static int entry_is_blob(const struct dc_tree_entry *e)
-{
-	return e->mode == GIT_FILEMODE_BLOB || e->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
-}
-
-/* The reason git dc merge gives an entry of the delta directory that is not a file. */
-static const char *entry_kind_reason(const struct dc_tree_entry *e)
-{
-	switch (e->mode) {
-	case GIT_FILEMODE_TREE:
-		return "not a regular file: it is a directory";
-	case GIT_FILEMODE_LINK:
-		return "not a regular file: it is a symbolic link";
-	case GIT_FILEMODE_COMMIT:
-		return "not a regular file: it is a submodule";
-	default:
-		return "not a regular file";
-	}
-}
-
 static int cmp_delta_ptr(const void *a, const void *b)
 {
 	return dc_delta_cmp(*(const struct dc_delta *const *)a, *(const struct dc_delta *const *)b);
@@ -1100,14 +1074,14 @@ static int cached_delta(const struct dc_delta **out, struct verifier *v,
 	d = dc_xcalloc(1, sizeof(*d));
 	git_oid_tostr(oid, sizeof(oid), &e->oid);
 	dc_buf_addf(&path, "%s/%s", v->rules.deltas, e->rel);
-	if (!entry_is_blob(e)) {
+	if (!dc_tree_entry_is_blob(e)) {
 		struct dc_buf stream = DC_BUF_INIT;
 		enum dc_layout lay;
 		uint64_t fr;
 
 		d->path = dc_xstrdup(path.buf);
 		memcpy(d->oid, oid, sizeof(oid));
-		d->reason = dc_xstrdup(entry_kind_reason(e));
+		d->reason = dc_xstrdup(dc_tree_entry_kind(e));
 		if (!dc_delta_path_parse(&fr, &stream, &lay, e->rel, NULL)) {
 			d->frame = fr;
 			d->stream = dc_buf_detach(&stream, NULL);
@@ -1375,7 +1349,7 @@ static int deltas_kept(int *kept, struct verifier *v, const git_oid *cur_dir,
 			return -1;
 		for (k = 0; k < pl->n && *kept; k++) {
 			const struct dc_tree_entry *x;
-			if (is_hidden(pl->e[k].rel))
+			if (dc_tree_entry_hidden(&pl->e[k]))
 				continue;
 			x = dc_tree_entries_find(cl->e, cl->n, pl->e[k].rel);
 			if (!x && archived_entry(v, &pl->e[k]))
@@ -1462,7 +1436,7 @@ static int replay_matches(int *match, int *replayed, struct verifier *v, const g
 		goto cleanup;
 	for (i = 0; l && i < l->n; i++) {
 		const struct dc_delta *d;
-		if (is_hidden(l->e[i].rel))
+		if (dc_tree_entry_hidden(&l->e[i]))
 			continue;
 		if (cached_delta(&d, v, &l->e[i], err))
 			goto cleanup;

@@ -484,31 +484,6 @@ static void plan_release(struct plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int entry_is_blob(const struct dc_tree_entry *e)
-{
-	return e->mode == GIT_FILEMODE_BLOB || e->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
-}
-
-static const char *entry_kind_reason(const struct dc_tree_entry *e)
-{
-	switch (e->mode) {
-	case GIT_FILEMODE_TREE:
-		return "not a regular file: it is a directory";
-	case GIT_FILEMODE_LINK:
-		return "not a regular file: it is a symbolic link";
-	case GIT_FILEMODE_COMMIT:
-		return "not a regular file: it is a submodule";
-	default:
-		return NULL;
-	}
-}
-
-static int is_hidden(const char *rel)
-{
-	const char *slash = strrchr(rel, '/');
-	return (slash ? slash[1] : rel[0]) == '.';
-}
-
 /* The delta entries of a tree (sorted by rel), under the rules' directory. */
 static int list_deltas(struct dc_tree_entry **e, size_t *n, struct dc_repo *r, const git_tree *t,
 		       const char *dir, struct dc_err *err)
@@ -572,12 +547,11 @@ static int plan_load(struct plan *p, struct dc_repo *r, size_t i, int reuse_quar
 	git_oid_tostr(oid, sizeof(oid), &e->oid);
 	dc_buf_addf(&path, "%s/%s", p->rules.deltas, e->rel);
 	q = reuse_quarantine ? head_quarantined(&p->head, path.buf) : NULL;
-	if ((q && !strcmp(q->oid, oid)) || !entry_is_blob(e)) {
+	if ((q && !strcmp(q->oid, oid)) || !dc_tree_entry_is_blob(e)) {
 		memset(d, 0, sizeof(*d));
 		d->path = dc_xstrdup(path.buf);
 		memcpy(d->oid, oid, sizeof(oid));
-		d->reason = dc_xstrdup(q ? q->reason : entry_kind_reason(e) ?
-				       entry_kind_reason(e) : "not a regular file");
+		d->reason = dc_xstrdup(q ? q->reason : dc_tree_entry_kind(e));
 		{
 			uint64_t fr;
 			enum dc_layout lay;
@@ -636,7 +610,7 @@ static int mark_applied(struct plan *p, struct dc_repo *r, struct dc_err *err)
 		uint64_t fr;
 		int c = 1;
 
-		if (!entry_is_blob(&old[i]) || is_hidden(old[i].rel) ||
+		if (!dc_tree_entry_is_blob(&old[i]) || dc_tree_entry_hidden(&old[i]) ||
 		    entry_frame(&old[i], &fr) || fr > p->head.frame)
 			continue;
 		dc_buf_addf(&path, "%s/%s", p->rules.deltas, old[i].rel);
@@ -1020,7 +994,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 		struct dc_delta *d = &p.deltas[i];
 		if (in->progress)
 			in->progress(in->progress_data, "Reading deltas", i + 1, p.ncur);
-		if (p.applied_before[i] || is_hidden(p.cur[i].rel))
+		if (p.applied_before[i] || dc_tree_entry_hidden(&p.cur[i]))
 			continue;
 		if (plan_load(&p, r, i, !full, err))
 			goto cleanup;
@@ -1814,7 +1788,7 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 			goto cleanup;
 		for (k = 0; k < npe[i]; k++) {
 			const struct dc_tree_entry *o = &pe[i][k], *x;
-			if (is_hidden(o->rel))
+			if (dc_tree_entry_hidden(o))
 				continue;
 			x = dc_tree_entries_find(cur, ncur, o->rel);
 			if (!x) {
@@ -1836,13 +1810,13 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 
 		for (i = 0; i < nparents && !seen; i++)
 			seen = dc_tree_entries_find(pe[i], npe[i], x->rel) != NULL;
-		if (seen || is_hidden(x->rel))
+		if (seen || dc_tree_entry_hidden(x))
 			continue;
 		dc_buf_reset(&buf);
 		dc_buf_addf(&buf, "%s/%s", rules.deltas, x->rel);
-		if (!entry_is_blob(x)) {
+		if (!dc_tree_entry_is_blob(x)) {
 			problem(res, buf.buf, "delta-invalid", NULL, "invalid delta '%s': %s", buf.buf,
-				entry_kind_reason(x) ? entry_kind_reason(x) : "not a regular file");
+				dc_tree_entry_kind(x));
 			continue;
 		}
 		if (dc_delta_load_blob(&d, r, &x->oid, buf.buf, x->rel, &rules, err))
@@ -2016,7 +1990,7 @@ int dc_union_deltas(git_oid *out, char ***conflicts, size_t *nconflicts, struct 
 				}
 				continue;
 			}
-			if (dup || !entry_is_blob(&oe[k]))
+			if (dup || !dc_tree_entry_is_blob(&oe[k]))
 				continue;
 			DC_ALLOC_GROW(ch, nch + 1, alloc_ch);
 			DC_ALLOC_GROW(paths, nch + 1, alloc_c);
@@ -2334,7 +2308,7 @@ static int archive_build(git_oid *out, struct dc_archive_result *res, struct dc_
 		struct dc_delta *d = &p.deltas[i];
 		if (o->progress)
 			o->progress(o->progress_data, "Reading deltas", i + 1, p.ncur);
-		if (is_hidden(p.cur[i].rel) || !entry_is_blob(&p.cur[i])) {
+		if (dc_tree_entry_hidden(&p.cur[i]) || !dc_tree_entry_is_blob(&p.cur[i])) {
 			res->nkept++;
 			continue;
 		}
@@ -2637,7 +2611,7 @@ int dc_history_load(struct dc_history *h, struct dc_repo *r, const git_oid *comm
 	p.deltas = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.deltas));
 	p.loaded = dc_xcalloc(p.ncur ? p.ncur : 1, sizeof(*p.loaded));
 	for (i = 0; i < p.ncur; i++) {
-		if (is_hidden(p.cur[i].rel))
+		if (dc_tree_entry_hidden(&p.cur[i]))
 			continue;
 		if (plan_load(&p, r, i, 0, err))
 			goto cleanup;

@@ -1074,3 +1074,29 @@ cleanup:
 	dc_buf_release(&dir);
 	return end;
 }
+
+int dc_tree_entry_is_blob(const struct dc_tree_entry *e)
+{
+	return e->mode == GIT_FILEMODE_BLOB || e->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+const char *dc_tree_entry_kind(const struct dc_tree_entry *e)
+{
+	switch (e->mode) {
+	case GIT_FILEMODE_TREE:
+		return "not a regular file: it is a directory";
+	case GIT_FILEMODE_LINK:
+		return "not a regular file: it is a symbolic link";
+	case GIT_FILEMODE_COMMIT:
+		return "not a regular file: it is a submodule";
+	default:
+		return "not a regular file";
+	}
+}
+
+int dc_tree_entry_hidden(const struct dc_tree_entry *e)
+{
+	const char *slash = strrchr(e->rel, '/');
+
+	return (slash ? slash[1] : e->rel[0]) == '.';
+}

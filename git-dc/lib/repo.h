@@ -67,6 +67,13 @@ struct dc_tree_entry {
  */
 int dc_repo_list_dir(struct dc_tree_entry **out, size_t *n, git_oid *tree_oid,
 		     struct dc_repo *r, const git_tree *tree, const char *dir, struct dc_err *err);
+/* A regular file (a delta can only be one). */
+int dc_tree_entry_is_blob(const struct dc_tree_entry *e);
+/* Why an entry that is not a regular file cannot be a delta (a static
+ * string: "not a regular file: it is a directory", ...). */
+const char *dc_tree_entry_kind(const struct dc_tree_entry *e);
+/* A dot file (".keep", "frame-1/.x"): not a delta, and never checked. */
+int dc_tree_entry_hidden(const struct dc_tree_entry *e);
 /* The entry named `rel` in a listing sorted by rel (as returned), or NULL. */
 const struct dc_tree_entry *dc_tree_entries_find(const struct dc_tree_entry *e, size_t n,
 						 const char *rel);
