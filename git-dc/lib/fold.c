@@ -106,6 +106,7 @@ static int load_segmented(struct dc_state *st, struct dc_state_file *f, struct d
 	if (f->base_plain || (f->base_segments && (!last_len || last_len > f->segment)))
 		regular = 0;
 	f->base_regular = regular;
+	f->base_last = last_len;
 	f->doc = all;
 	all = NULL;
 	f->existed = f->doc != NULL;
@@ -118,10 +119,487 @@ cleanup:
 	return ret;
 }
 
+/* ---- segment summaries -------------------------------------------------- */
+
+/*
+ * A summary (fold.h) is, little-endian 64-bit numbers throughout:
+ *
+ *	"DCS1" <len> <fingerprint>	the rules it was made under
+ *	<n>				elements
+ *	<k> k x (<hash> <pos>)		key hashes of the keyed elements
+ *	per grouped count of the section, in rules order:
+ *	  <g> g x (<len> <value> <count>)	tallies, in order of first use
+ *	<check>				FNV-1a of all the bytes before
+ *
+ * Key hashes only point at candidates: a candidate's segment is read and
+ * its key compared whole before it counts as a match.
+ */
+
+#define NO_POS ((size_t)-1)
+
+struct seg_sum {
+	size_t n, nkeys;
+	const unsigned char *keys;	/* nkeys x 16 bytes, into raw */
+	size_t nfields;
+	const unsigned char **field;	/* per grouped count: its tallies, into raw */
+	size_t *ngroups;
+	struct dc_buf raw;
+};
+
+struct dc_lazy {
+	const struct dc_section *s;
+	size_t nseg, base_n;
+	struct seg_sum *sum;
+	char *loaded;
+	/* base keys: chains of candidates in position order */
+	uint64_t *khash;
+	size_t *kpos, *knext, nk;
+	size_t *heads, mask;
+};
+
+static uint64_t fnv64(const void *p, size_t len, uint64_t h)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+#define FNV64_INIT 0xcbf29ce484222325ULL
+
+static void put_u64(struct dc_buf *b, uint64_t v)
+{
+	unsigned char c[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		c[i] = (unsigned char)(v >> (8 * i));
+	dc_buf_add(b, c, 8);
+}
+
+static uint64_t get_u64(const unsigned char *c)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | c[i];
+	return v;
+}
+
+static void put_str(struct dc_buf *b, const char *s)
+{
+	dc_buf_addf(b, "%zu:%s", strlen(s), s);
+}
+
+/* Is `dv` a grouped count of section `s`'s target? */
+static int grouped_count_of(const struct dc_derived *dv, const struct dc_section *s)
+{
+	return dv->group_by && !strcmp(dv->of, s->name);
+}
+
+static int keyed_op(enum dc_op op)
+{
+	return op == DC_OP_ADD || op == DC_OP_UPSERT;
+}
+
+/* What a summary depends on besides the segment's bytes. */
+static void summary_fingerprint(struct dc_buf *out, const struct dc_rules *r,
+				const struct dc_section *s)
+{
+	size_t i, k;
+
+	dc_buf_addf(out, "dc segment summary 1\n%s\n", dc_op_name(s->op));
+	if (keyed_op(s->op)) {
+		dc_buf_adds(out, "key");
+		for (i = 0; i < s->nkey; i++)
+			put_str(out, s->key[i]);
+		dc_buf_adds(out, "\nnormalize");
+		for (i = 0; i < s->nnormalize; i++) {
+			put_str(out, s->normalize[i].name);
+			dc_buf_addf(out, "%zu", s->normalize[i].nalts);
+			for (k = 0; k < s->normalize[i].nalts; k++)
+				put_str(out, s->normalize[i].alts[k]);
+		}
+	}
+	dc_buf_adds(out, "\ngroups");
+	for (i = 0; i < r->nderived; i++)
+		if (grouped_count_of(&r->derived[i], s))
+			put_str(out, r->derived[i].group_by);
+	dc_buf_addch(out, '\n');
+}
+
+static int element_key(struct dc_buf *out, const struct dc_section *s, const struct dc_json *ev,
+		       struct dc_buf *why);
+
+static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct dc_section *s,
+		      struct dc_json *const *v, size_t n)
+{
+	struct dc_buf fp = DC_BUF_INIT, key = DC_BUF_INIT, keys = DC_BUF_INIT;
+	size_t start = out->len, i, d, nk = 0;
+
+	summary_fingerprint(&fp, r, s);
+	dc_buf_adds(out, "DCS1");
+	put_u64(out, fp.len);
+	dc_buf_add(out, fp.buf, fp.len);
+	put_u64(out, n);
+	for (i = 0; keyed_op(s->op) && i < n; i++) {
+		if (element_key(&key, s, v[i], NULL))
+			continue;
+		put_u64(&keys, fnv64(key.buf, key.len, FNV64_INIT));
+		put_u64(&keys, i);
+		nk++;
+	}
+	put_u64(out, nk);
+	dc_buf_add(out, keys.buf, keys.len);
+	for (d = 0; d < r->nderived; d++) {
+		const struct dc_derived *dv = &r->derived[d];
+		struct dc_map seen = DC_MAP_INIT;
+		const struct dc_json **first = NULL;
+		size_t *count = NULL, ng = 0, alloc = 0, alloc_c = 0, pos;
+
+		if (!grouped_count_of(dv, s))
+			continue;
+		for (i = 0; i < n; i++) {
+			const struct dc_json *g = v[i]->type == DC_JSON_OBJECT ?
+				dc_json_get(v[i], dv->group_by) : NULL;
+			if (!g || g->type != DC_JSON_STRING)
+				continue;
+			if (dc_map_get(&seen, g->u.str.s, g->u.str.len, &pos)) {
+				count[pos]++;
+				continue;
+			}
+			DC_ALLOC_GROW(first, ng + 1, alloc);
+			DC_ALLOC_GROW(count, ng + 1, alloc_c);
+			dc_map_put(&seen, g->u.str.s, g->u.str.len, ng);
+			first[ng] = g;
+			count[ng++] = 1;
+		}
+		put_u64(out, ng);
+		for (i = 0; i < ng; i++) {
+			put_u64(out, first[i]->u.str.len);
+			dc_buf_add(out, first[i]->u.str.s, first[i]->u.str.len);
+			put_u64(out, count[i]);
+		}
+		dc_map_release(&seen);
+		free(first);
+		free(count);
+	}
+	put_u64(out, fnv64(out->buf + start, out->len - start, FNV64_INIT));
+	dc_buf_release(&fp);
+	dc_buf_release(&key);
+	dc_buf_release(&keys);
+}
+
+static void seg_sum_release(struct seg_sum *x)
+{
+	free(x->field);
+	free(x->ngroups);
+	dc_buf_release(&x->raw);
+}
+
+/* Decode x->raw against the fingerprint `fp`: 0, or -1 if it does not fit. */
+static int seg_sum_parse(struct seg_sum *x, const struct dc_buf *fp, size_t nfields)
+{
+	const unsigned char *p = (const unsigned char *)x->raw.buf, *end;
+	size_t f, g;
+	uint64_t v;
+
+#define NEED(k) do { if ((size_t)(end - p) < (size_t)(k)) return -1; } while (0)
+	if (x->raw.len < 4 + 8 + 8)
+		return -1;
+	end = p + x->raw.len - 8;
+	if (get_u64(end) != fnv64(p, x->raw.len - 8, FNV64_INIT) || memcmp(p, "DCS1", 4))
+		return -1;
+	p += 4;
+	NEED(8);
+	v = get_u64(p);
+	p += 8;
+	if (v != fp->len)
+		return -1;
+	NEED(v);
+	if (memcmp(p, fp->buf, fp->len))
+		return -1;
+	p += v;
+	NEED(16);
+	x->n = get_u64(p);
+	x->nkeys = get_u64(p + 8);
+	p += 16;
+	if (x->nkeys > x->n || x->n > ((size_t)1 << 40))
+		return -1;
+	NEED(x->nkeys * 16);
+	x->keys = p;
+	for (g = 0; g < x->nkeys; g++)
+		if (get_u64(p + 16 * g + 8) >= x->n)
+			return -1;
+	p += x->nkeys * 16;
+	x->nfields = nfields;
+	x->field = dc_xcalloc(nfields ? nfields : 1, sizeof(*x->field));
+	x->ngroups = dc_xcalloc(nfields ? nfields : 1, sizeof(*x->ngroups));
+	for (f = 0; f < nfields; f++) {
+		NEED(8);
+		x->ngroups[f] = get_u64(p);
+		p += 8;
+		if (x->ngroups[f] > x->n)
+			return -1;
+		x->field[f] = p;
+		for (g = 0; g < x->ngroups[f]; g++) {
+			NEED(8);
+			v = get_u64(p);
+			p += 8;
+			NEED(v);
+			p += v;
+			NEED(8);
+			p += 8;
+		}
+	}
+	return p == end ? 0 : -1;
+#undef NEED
+}
+
+static void lazy_free(struct dc_lazy *lz)
+{
+	size_t k;
+
+	if (!lz)
+		return;
+	for (k = 0; k < lz->nseg; k++)
+		seg_sum_release(&lz->sum[k]);
+	free(lz->sum);
+	free(lz->loaded);
+	free(lz->khash);
+	free(lz->kpos);
+	free(lz->knext);
+	free(lz->heads);
+	free(lz);
+}
+
+static size_t grouped_fields(const struct dc_rules *r, const struct dc_section *s)
+{
+	size_t d, n = 0;
+
+	for (d = 0; d < r->nderived; d++)
+		n += grouped_count_of(&r->derived[d], s);
+	return n;
+}
+
+/*
+ * Open segmented file `f` (owned by section `s`) from its summaries: 1 done,
+ * 0 when it must be read whole (no summaries, a plain file, an irregular
+ * split), -1 on error.
+ */
+static int lazy_open(struct dc_state *st, struct dc_state_file *f, const struct dc_section *s,
+		     struct dc_err *err)
+{
+	struct dc_buf path = DC_BUF_INIT, raw = DC_BUF_INIT, fp = DC_BUF_INIT;
+	struct dc_lazy *lz = dc_xcalloc(1, sizeof(*lz));
+	size_t k, i, alloc = 0, nfields = grouped_fields(st->rules, s), pos;
+	int exists, found, ret = -1;
+
+	if (st->summary(st->summary_data, f->path, &raw, &exists, &found, err))
+		goto cleanup;
+	ret = 0;
+	if (exists)
+		goto cleanup;	/* a plain file to split: read whole */
+	summary_fingerprint(&fp, st->rules, s);
+	for (k = 0; k < DC_MAX_SEGMENTS; k++) {
+		struct seg_sum *x;
+
+		dc_buf_reset(&path);
+		dc_rules_segment_path(&path, f->path, k);
+		dc_buf_reset(&raw);
+		ret = -1;
+		if (st->summary(st->summary_data, path.buf, &raw, &exists, &found, err))
+			goto cleanup;
+		ret = 0;
+		if (!exists)
+			break;
+		if (!found)
+			goto cleanup;
+		DC_ALLOC_GROW(lz->sum, k + 1, alloc);
+		x = &lz->sum[k];
+		memset(x, 0, sizeof(*x));
+		x->raw = raw;
+		dc_buf_init(&raw, 0);
+		lz->nseg = k + 1;
+		if (seg_sum_parse(x, &fp, nfields))
+			goto cleanup;
+		/* regular: every segment but the last full, the last not empty */
+		if (k && lz->sum[k - 1].n != f->segment)
+			goto cleanup;
+		if (!x->n || x->n > f->segment)
+			goto cleanup;
+	}
+	if (!lz->nseg || k == DC_MAX_SEGMENTS)
+		goto cleanup;
+	lz->s = s;
+	lz->loaded = dc_xcalloc(lz->nseg, 1);
+	for (k = 0; k < lz->nseg; k++) {
+		lz->base_n += lz->sum[k].n;
+		lz->nk += lz->sum[k].nkeys;
+	}
+	/* chains in position order: prepend from the last candidate back */
+	for (lz->mask = 1; lz->mask < 2 * lz->nk; lz->mask <<= 1)
+		;
+	lz->heads = dc_xmalloc(lz->mask * sizeof(*lz->heads));
+	for (i = 0; i < lz->mask; i++)
+		lz->heads[i] = NO_POS;
+	lz->mask--;
+	lz->khash = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->khash));
+	lz->kpos = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->kpos));
+	lz->knext = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->knext));
+	i = lz->nk;
+	for (k = lz->nseg; k-- > 0;) {
+		const struct seg_sum *x = &lz->sum[k];
+		size_t j;
+
+		for (j = x->nkeys; j-- > 0;) {
+			uint64_t h = get_u64(x->keys + 16 * j);
+
+			pos = k * f->segment + (size_t)get_u64(x->keys + 16 * j + 8);
+			i--;
+			lz->khash[i] = h;
+			lz->kpos[i] = pos;
+			lz->knext[i] = lz->heads[h & lz->mask];
+			lz->heads[h & lz->mask] = i;
+		}
+	}
+	f->doc = dc_json_new(DC_JSON_ARRAY);
+	f->doc->u.arr.v = dc_xcalloc(lz->base_n, sizeof(*f->doc->u.arr.v));
+	f->doc->u.arr.n = f->doc->u.arr.alloc = lz->base_n;
+	f->base_segments = lz->nseg;
+	f->base_plain = 0;
+	f->base_regular = 1;
+	f->base_last = lz->sum[lz->nseg - 1].n;
+	f->existed = 1;
+	f->loaded = 1;
+	f->lazy = lz;
+	lz = NULL;
+	ret = 1;
+cleanup:
+	lazy_free(lz);
+	dc_buf_release(&path);
+	dc_buf_release(&raw);
+	dc_buf_release(&fp);
+	return ret;
+}
+
+static int read_doc(struct dc_state *st, const char *path, struct dc_json **doc,
+		    struct dc_err *err);
+
+/* Read base segment k of a file opened from its summaries into its slots. */
+static int lazy_load(struct dc_state *st, struct dc_state_file *f, size_t k, struct dc_err *err)
+{
+	struct dc_lazy *lz = f->lazy;
+	struct dc_buf path = DC_BUF_INIT;
+	struct dc_json *part = NULL;
+	int ret = -1;
+
+	if (lz->loaded[k])
+		return 0;
+	dc_rules_segment_path(&path, f->path, k);
+	if (read_doc(st, path.buf, &part, err))
+		goto cleanup;
+	if (!part || part->type != DC_JSON_ARRAY || part->u.arr.n != lz->sum[k].n) {
+		dc_err_set(err, DC_ERR_FATAL, "'%s' does not match its summary", path.buf);
+		goto cleanup;
+	}
+	memcpy(f->doc->u.arr.v + k * f->segment, part->u.arr.v,
+	       part->u.arr.n * sizeof(*part->u.arr.v));
+	part->u.arr.n = 0;
+	lz->loaded[k] = 1;
+	ret = 0;
+cleanup:
+	dc_json_free(part);
+	dc_buf_release(&path);
+	return ret;
+}
+
+/* Find `key` among the base elements of a file opened from its summaries:
+ * 1 and *pos (the first such element), 0 if none, -1 on error. */
+static int lazy_find(struct dc_state *st, struct dc_state_file *f, const struct dc_buf *key,
+		     size_t *pos, struct dc_buf *scratch, struct dc_err *err)
+{
+	struct dc_lazy *lz = f->lazy;
+	uint64_t h = fnv64(key->buf, key->len, FNV64_INIT);
+	size_t i;
+
+	if (!lz->nk)
+		return 0;
+	for (i = lz->heads[h & lz->mask]; i != NO_POS; i = lz->knext[i]) {
+		size_t p = lz->kpos[i];
+
+		if (lz->khash[i] != h)
+			continue;
+		if (lazy_load(st, f, p / f->segment, err))
+			return -1;
+		if (!element_key(scratch, lz->s, f->doc->u.arr.v[p], NULL) &&
+		    scratch->len == key->len && !memcmp(scratch->buf, key->buf, key->len)) {
+			*pos = p;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The owner of segmented file `f` when the fold can read it by segments. */
+static const struct dc_section *lazy_section(const struct dc_state *st,
+					     const struct dc_state_file *f)
+{
+	const struct dc_section *s;
+
+	if (!st->summary)
+		return NULL;
+	s = dc_rules_segmented(st->rules, f->path, NULL);
+	if (!s || strcmp(s->file, f->path) || *s->at)
+		return NULL;
+	return s->op == DC_OP_APPEND || keyed_op(s->op) ? s : NULL;
+}
+
+size_t dc_state_segments_read(const struct dc_state_file *f, size_t *total)
+{
+	size_t k, n = 0;
+
+	*total = f->base_segments;
+	if (!f->lazy)
+		return f->loaded ? f->base_segments : 0;
+	for (k = 0; k < f->lazy->nseg; k++)
+		n += f->lazy->loaded[k] != 0;
+	return n;
+}
+
+int dc_state_chunk_summary(struct dc_buf *out, const struct dc_state *st,
+			   const struct dc_state_file *f, size_t k)
+{
+	const struct dc_section *s = dc_rules_segmented(st->rules, f->path, NULL);
+	size_t from = k * f->segment, n, i;
+
+	if (!s || !f->doc || from >= f->doc->u.arr.n)
+		return -1;
+	n = f->doc->u.arr.n - from;
+	if (n > f->segment)
+		n = f->segment;
+	for (i = 0; i < n; i++)
+		if (!f->doc->u.arr.v[from + i])
+			return -1;
+	summarize(out, st->rules, s, f->doc->u.arr.v + from, n);
+	return 0;
+}
+
 static int load_file(struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
 {
+	const struct dc_section *s;
+
 	if (f->loaded)
 		return 0;
+	if (f->segment && (s = lazy_section(st, f))) {
+		int r = lazy_open(st, f, s, err);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
 	if (f->segment)
 		return load_segmented(st, f, err);
 	if (read_doc(st, f->path, &f->doc, err))
@@ -156,9 +634,15 @@ size_t dc_state_chunks(const struct dc_state_file *f)
 
 int dc_state_chunk_dirty(const struct dc_state_file *f, size_t k)
 {
-	if (!f->base_regular || k + 1 >= f->base_segments)
-		return 1;	/* the last base segment may have grown */
-	return k < f->ntouched && f->touched[k];
+	size_t n;
+
+	if (!f->base_regular || k >= f->base_segments || (k < f->ntouched && f->touched[k]))
+		return 1;
+	if (k + 1 < f->base_segments)
+		return 0;
+	/* the last base segment: the same unless elements were added to it */
+	n = f->doc->u.arr.n - k * f->segment;
+	return (n < f->segment ? n : f->segment) != f->base_last;
 }
 
 void dc_state_chunk_write(struct dc_buf *out, const struct dc_state_file *f, size_t k)
@@ -225,6 +709,7 @@ void dc_state_release(struct dc_state *st)
 		free(st->files[i].path);
 		free(st->files[i].touched);
 		dc_json_free(st->files[i].doc);
+		lazy_free(st->files[i].lazy);
 	}
 	free(st->files);
 	if (st->targets) {
@@ -406,7 +891,10 @@ static void index_catch_up(struct dc_fold_target *t, const struct dc_section *s,
 {
 	if (t->indexed_in != arr) {
 		dc_map_release(&t->index);
-		t->indexed = 0;
+		/* a file read by segments: its base elements are found by
+		 * lazy_find(), the index holds only the elements added since */
+		t->indexed = t->file && t->file->lazy && arr == t->file->doc ?
+			t->file->lazy->base_n : 0;
 		t->indexed_in = arr;
 	}
 	for (; t->indexed < arr->u.arr.n; t->indexed++) {
@@ -415,6 +903,25 @@ static void index_catch_up(struct dc_fold_target *t, const struct dc_section *s,
 		    !dc_map_get(&t->index, scratch->buf, scratch->len, NULL))
 			dc_map_put(&t->index, scratch->buf, scratch->len, t->indexed);
 	}
+}
+
+/* The element of array target `c` with key `key`: 1 and *pos (the first
+ * such element), 0 if none, -1 on error. */
+static int find_element(struct dc_state *st, struct dc_fold_target *t, const struct dc_section *s,
+			struct dc_json *c, const struct dc_buf *key, size_t *pos,
+			struct dc_err *err)
+{
+	struct dc_buf scratch = DC_BUF_INIT;
+	int r = 0;
+
+	if (t->file->lazy && c == t->file->doc)
+		r = lazy_find(st, t->file, key, pos, &scratch, err);
+	if (!r) {
+		index_catch_up(t, s, c, &scratch);
+		r = dc_map_get(&t->index, key->buf, key->len, pos);
+	}
+	dc_buf_release(&scratch);
+	return r;
 }
 
 /* ---- applying events -------------------------------------------------- */
@@ -479,10 +986,10 @@ static int apply_add(struct dc_state *st, const struct dc_section *s, const stru
 	if (target(st, s, 0, &c, err))
 		return -1;
 	if (c) {
-		index_catch_up(t, s, c, &scratch);
-		dc_buf_release(&scratch);
-		if (dc_map_get(&t->index, key->buf, key->len, NULL))
-			return 0;
+		size_t pos;
+		int r = find_element(st, t, s, c, key, &pos, err);
+		if (r)
+			return r < 0 ? -1 : 0;
 	}
 	if (target(st, s, 1, &c, err))
 		return -1;
@@ -532,9 +1039,10 @@ static int apply_upsert(struct dc_state *st, const struct dc_section *s, const s
 		return 1;
 	}
 	if (c) {
-		index_catch_up(t, s, c, &scratch);
-		dc_buf_release(&scratch);
-		if (dc_map_get(&t->index, key->buf, key->len, &pos)) {
+		int r = find_element(st, t, s, c, key, &pos, err);
+		if (r < 0)
+			return -1;
+		if (r) {
 			cur = c->u.arr.v[pos];
 			if (cur->type == DC_JSON_OBJECT) {
 				int changed = merge_object(cur, ev);
@@ -1160,33 +1668,87 @@ static struct dc_json *container_elem(const struct dc_json *c, size_t i)
 	return c->type == DC_JSON_ARRAY ? c->u.arr.v[i] : c->u.obj.m[i].val;
 }
 
-static int count_grouped(struct dc_state *st, const struct dc_derived *dv, struct dc_json *of,
+struct tally {
+	struct dc_map counts;	/* group -> position in the arrays below */
+	size_t *n;
+	const char **name;	/* in order of first use */
+	size_t *len;
+	size_t ngroups, alloc, alloc_name, alloc_len;
+};
+
+static void tally_add(struct tally *t, const char *name, size_t len, size_t count)
+{
+	size_t pos;
+
+	if (dc_map_get(&t->counts, name, len, &pos)) {
+		t->n[pos] += count;
+		return;
+	}
+	DC_ALLOC_GROW(t->n, t->ngroups + 1, t->alloc);
+	DC_ALLOC_GROW(t->name, t->ngroups + 1, t->alloc_name);
+	DC_ALLOC_GROW(t->len, t->ngroups + 1, t->alloc_len);
+	dc_map_put(&t->counts, name, len, t->ngroups);
+	t->name[t->ngroups] = name;
+	t->len[t->ngroups] = len;
+	t->n[t->ngroups++] = count;
+}
+
+static void tally_elements(struct tally *t, const struct dc_derived *dv, const struct dc_json *of,
+			   size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		struct dc_json *e = container_elem(of, i);
+		struct dc_json *g = e->type == DC_JSON_OBJECT ? dc_json_get(e, dv->group_by) : NULL;
+
+		if (g && g->type == DC_JSON_STRING)
+			tally_add(t, g->u.str.s, g->u.str.len, 1);
+	}
+}
+
+/* The tallies of the segments of `of` the fold never read, from their
+ * summaries; those it read are counted from their elements. */
+static void tally_lazy(struct tally *t, const struct dc_rules *r, const struct dc_derived *dv,
+		       const struct dc_state_file *of_file)
+{
+	const struct dc_lazy *lz = of_file->lazy;
+	size_t k, g, fi = 0, d;
+
+	for (d = 0; &r->derived[d] != dv; d++)
+		fi += grouped_count_of(&r->derived[d], lz->s);
+	for (k = 0; k < lz->nseg; k++) {
+		const unsigned char *p = lz->sum[k].field[fi];
+
+		if (lz->loaded[k]) {
+			tally_elements(t, dv, of_file->doc, k * of_file->segment,
+				       k * of_file->segment + lz->sum[k].n);
+			continue;
+		}
+		for (g = 0; g < lz->sum[k].ngroups[fi]; g++) {
+			size_t len = (size_t)get_u64(p);
+
+			tally_add(t, (const char *)p + 8, len, (size_t)get_u64(p + 8 + len));
+			p += 16 + len;
+		}
+	}
+	tally_elements(t, dv, of_file->doc, lz->base_n, of_file->doc->u.arr.n);
+}
+
+static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
+			 const struct dc_state_file *of_file, struct dc_json *of,
 			 struct dc_state_file *f, struct dc_err *err)
 {
-	struct dc_map counts = DC_MAP_INIT;
-	size_t *tally = NULL, ntally = 0, alloc = 0, i, n = container_size(of), pos;
-	struct dc_json **order = NULL;	/* the first element of each group */
-	size_t norder = 0, alloc_order = 0;
+	struct tally t = { DC_MAP_INIT, NULL, NULL, NULL, 0, 0, 0, 0 };
+	size_t i, pos;
 	struct dc_json *map = NULL;
 	struct dc_buf ptr = DC_BUF_INIT;
 	int ret = -1, changed = 0;
 
-	for (i = 0; i < n; i++) {
-		struct dc_json *e = container_elem(of, i);
-		struct dc_json *g = e->type == DC_JSON_OBJECT ? dc_json_get(e, dv->group_by) : NULL;
-
-		if (!g || g->type != DC_JSON_STRING)
-			continue;
-		if (dc_map_get(&counts, g->u.str.s, g->u.str.len, &pos)) {
-			tally[pos]++;
-			continue;
-		}
-		DC_ALLOC_GROW(tally, ntally + 1, alloc);
-		DC_ALLOC_GROW(order, norder + 1, alloc_order);
-		dc_map_put(&counts, g->u.str.s, g->u.str.len, ntally);
-		tally[ntally++] = 1;
-		order[norder++] = g;
-	}
+	if (of_file && of_file->lazy && of == of_file->doc)
+		tally_lazy(&t, st->rules, dv, of_file);
+	else
+		tally_elements(&t, dv, of, 0, container_size(of));
 	if (f->doc)
 		map = dc_json_pointer(f->doc, dv->at, 0, DC_JSON_OBJECT, NULL);
 	if (map && map->type != DC_JSON_OBJECT) {
@@ -1197,7 +1759,7 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv, struc
 	}
 	for (i = 0; map && i < map->u.obj.n; i++) {
 		struct dc_json_member *m = &map->u.obj.m[i];
-		size_t c = dc_map_get(&counts, m->key, m->keylen, &pos) ? tally[pos] : 0;
+		size_t c = dc_map_get(&t.counts, m->key, m->keylen, &pos) ? t.n[pos] : 0;
 
 		if (m->val->type != DC_JSON_OBJECT)
 			continue;
@@ -1207,17 +1769,16 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv, struc
 		changed |= put_member(st, f, m->val, ptr.buf, dv->field, strlen(dv->field),
 				      dc_json_new_int((int64_t)c));
 	}
-	for (i = 0; i < norder; i++) {
-		struct dc_json *g = order[i], *ent;
+	for (i = 0; i < t.ngroups; i++) {
+		struct dc_json *ent;
 
-		if (map && dc_json_getn(map, g->u.str.s, g->u.str.len))
+		if (map && dc_json_getn(map, t.name[i], t.len[i]))
 			continue;
 		if (!map && !(map = ensure_object(st, f, dv->at, err)))
 			goto cleanup;
-		dc_map_get(&counts, g->u.str.s, g->u.str.len, &pos);
 		ent = dc_json_new(DC_JSON_OBJECT);
-		dc_json_set(ent, dv->field, strlen(dv->field), dc_json_new_int((int64_t)tally[pos]));
-		put_member(st, f, map, dv->at, g->u.str.s, g->u.str.len, ent);
+		dc_json_set(ent, dv->field, strlen(dv->field), dc_json_new_int((int64_t)t.n[i]));
+		put_member(st, f, map, dv->at, t.name[i], t.len[i], ent);
 		changed = 1;
 	}
 	if (changed)
@@ -1225,9 +1786,10 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv, struc
 	ret = 0;
 cleanup:
 	dc_buf_release(&ptr);
-	dc_map_release(&counts);
-	free(tally);
-	free(order);
+	dc_map_release(&t.counts);
+	free(t.n);
+	free(t.name);
+	free(t.len);
 	return ret;
 }
 
@@ -1257,7 +1819,9 @@ int dc_fold_finish(struct dc_state *st, struct dc_err *err)
 		if (!(f = dc_state_file(st, dv->file, err)))
 			return -1;
 		if (dv->group_by) {
-			if (count_grouped(st, dv, of, f, err))
+			const struct dc_state_file *of_file = s->op == DC_OP_COLLECT ? NULL :
+				st->targets[s - st->rules->sections].file;
+			if (count_grouped(st, dv, of_file, of, f, err))
 				return -1;
 			continue;
 		}
@@ -1266,6 +1830,17 @@ int dc_fold_finish(struct dc_state *st, struct dc_err *err)
 			return -1;
 		if (r)
 			f->changed = 1;
+	}
+	/* a file read by segments: the chunks to write must be in memory */
+	for (i = 0; i < st->nfiles; i++) {
+		struct dc_state_file *f = &st->files[i];
+		size_t k;
+
+		if (!f->lazy || !f->changed)
+			continue;
+		for (k = 0; k < f->lazy->nseg; k++)
+			if (dc_state_chunk_dirty(f, k) && lazy_load(st, f, k, err))
+				return -1;
 	}
 	return 0;
 }

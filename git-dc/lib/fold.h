@@ -43,6 +43,17 @@ int dc_has_conflict_markers(const char *buf, size_t len);
 typedef int (*dc_state_read_fn)(void *data, const char *path, struct dc_buf *out,
 				int *exists, struct dc_err *err);
 
+/*
+ * Segment summaries (optional, see dc_state.summary): the summary of the
+ * base's segment file `path` into `out`. *exists: the base holds the file;
+ * *found: a summary of exactly its content is at hand. -1 with err on a
+ * real failure only: a missing or unreadable summary is not one.
+ */
+typedef int (*dc_state_summary_fn)(void *data, const char *path, struct dc_buf *out,
+				   int *exists, int *found, struct dc_err *err);
+
+struct dc_lazy;			/* private: a segmented file read segment by segment */
+
 struct dc_state_file {
 	char *path;
 	struct dc_json *doc;	/* NULL until loaded */
@@ -62,6 +73,14 @@ struct dc_state_file {
 	size_t base_segments;	/* segment files read */
 	int base_plain;		/* `path` itself was read */
 	int base_regular;	/* the base is already split as it would be written */
+	size_t base_last;	/* elements in the last base segment file */
+	/*
+	 * Set when the file was opened from its segments' summaries: `doc`
+	 * then holds every element's slot, NULL for a segment not read yet;
+	 * the fold reads a segment only when an event needs one of its
+	 * elements or its chunk must be written.
+	 */
+	struct dc_lazy *lazy;
 	char *touched;		/* per chunk: an element in it was added or changed */
 	size_t ntouched;
 };
@@ -104,6 +123,16 @@ struct dc_state {
 	int replaying;
 	struct dc_undo *undo;	/* what dc_fold_finish() changed, in order */
 	size_t nundo, alloc_undo;
+	/*
+	 * Optional, set after dc_state_init(): where the summaries of segment
+	 * files come from. A summary (dc_state_chunk_summary()) is what the
+	 * fold needs of a segment it does not parse: its length, the hashes of
+	 * its elements' keys and its tallies for the derived counts. Kept by
+	 * content id, it is never stale; one that does not decode, or was made
+	 * under other rules, is ignored and the file is read whole.
+	 */
+	dc_state_summary_fn summary;
+	void *summary_data;
 };
 
 #define DC_STATE_INIT { 0 }
@@ -123,6 +152,13 @@ size_t dc_state_chunks(const struct dc_state_file *f);
 int dc_state_chunk_dirty(const struct dc_state_file *f, size_t k);
 /* The bytes of chunk k, in the canonical layout, appended to `out`. */
 void dc_state_chunk_write(struct dc_buf *out, const struct dc_state_file *f, size_t k);
+/* Of a segmented file's base segment files, how many the fold read;
+ * *total: how many the base has. */
+size_t dc_state_segments_read(const struct dc_state_file *f, size_t *total);
+/* The summary of chunk k (see dc_state.summary) into `out`: -1 when the
+ * chunk's elements are not all in memory (a segment the fold never read). */
+int dc_state_chunk_summary(struct dc_buf *out, const struct dc_state *st,
+			   const struct dc_state_file *f, size_t k);
 
 /* Apply one valid delta: its sections in the order they appear in the
  * delta, the events of each in array order. Sections the rules do not name,

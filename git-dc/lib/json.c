@@ -182,6 +182,8 @@ void dc_json_free(struct dc_json *v)
 	stk[depth++] = v;
 	while (depth) {
 		v = stk[--depth];
+		if (!v)
+			continue;	/* a slot never filled (fold.h, lazy) */
 		switch (v->type) {
 		case DC_JSON_NUMBER:
 		case DC_JSON_STRING:

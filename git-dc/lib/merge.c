@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -417,6 +418,112 @@ static int read_from_tree(void *data, const char *path, struct dc_buf *out, int 
 {
 	struct read_ctx *c = data;
 	return dc_repo_read(out, exists, NULL, c->r, c->tree, base_path(c, path), err);
+}
+
+/*
+ * Segment summaries (fold.h), a cache: <gitdir>dc-summaries/<blob id>, one
+ * per segment file content, written by the merges that read or wrote the
+ * segment. A summary missing, torn or made under other rules only means
+ * that the fold reads the file whole; DC_SEGMENT_SUMMARIES=0 makes it
+ * always do so.
+ */
+static void summary_file(struct dc_buf *out, const struct dc_repo *r, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	dc_buf_addf(out, "%sdc-summaries/%s", r->gitdir, hex);
+}
+
+static int summaries_off(void)
+{
+	const char *v = getenv("DC_SEGMENT_SUMMARIES");
+	return v && !strcmp(v, "0");
+}
+
+static int summary_from_cache(void *data, const char *path, struct dc_buf *out, int *exists,
+			      int *found, struct dc_err *err)
+{
+	struct read_ctx *c = data;
+	struct dc_buf file = DC_BUF_INIT;
+	struct stat sb;
+	git_oid id;
+	int fd;
+
+	(void)err;
+	*found = 0;
+	*exists = dc_repo_tree_oid(&id, c->tree, base_path(c, path));
+	if (!*exists)
+		return 0;
+	summary_file(&file, c->r, &id);
+	fd = open(file.buf, O_RDONLY);
+	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    sb.st_size < (off_t)1 << 30) {
+		size_t want = (size_t)sb.st_size, got = 0;
+
+		dc_buf_grow(out, want);
+		while (got < want) {
+			ssize_t n = read(fd, out->buf + got, want - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got == want) {
+			dc_buf_setlen(out, want);
+			*found = 1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	dc_buf_release(&file);
+	return 0;
+}
+
+/*
+ * Written in place over whatever is there (one that was there may be
+ * torn): a reader that sees it half written finds its checksum wrong and
+ * reads the segment whole, so no temporary file and rename are needed.
+ */
+static void summary_store(struct dc_repo *r, const git_oid *id, const struct dc_buf *bytes)
+{
+	struct dc_buf file = DC_BUF_INIT;
+	const char *p = bytes->buf;
+	size_t left = bytes->len;
+	int fd;
+
+	summary_file(&file, r, id);
+	fd = open(file.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0666);
+	if (fd < 0 && errno == ENOENT) {
+		dc_buf_setlen(&file, file.len - GIT_OID_HEXSZ - 1);
+		if (!mkdir(file.buf, 0777) || errno == EEXIST) {
+			dc_buf_reset(&file);
+			summary_file(&file, r, id);
+			fd = open(file.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0666);
+		}
+	}
+	while (fd >= 0 && left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fd >= 0)
+		close(fd);
+	dc_buf_release(&file);
+}
+
+static void summary_drop(struct dc_repo *r, const git_oid *id)
+{
+	struct dc_buf file = DC_BUF_INIT;
+
+	summary_file(&file, r, id);
+	unlink(file.buf);
+	dc_buf_release(&file);
 }
 
 static const struct qnote *head_quarantined(const struct head *h, const char *path)
@@ -830,17 +937,15 @@ static void proj_add(struct proj_out *po, const char *path, const git_oid *oid, 
 
 /* Add `buf` as the content of `path` (written as a blob, or only hashed). */
 static int proj_blob(struct proj_out *po, struct dc_repo *r, const struct proj_in *in,
-		     const char *path, struct dc_buf *buf, struct dc_err *err)
+		     const char *path, struct dc_buf *buf, git_oid *want, struct dc_err *err)
 {
-	git_oid want;
-
-	if (in->write_blobs ? dc_repo_write_blob(&want, r, buf->buf, buf->len, err) != 0 :
-	    git_odb_hash(&want, buf->buf, buf->len, GIT_OBJECT_BLOB) != 0) {
+	if (in->write_blobs ? dc_repo_write_blob(want, r, buf->buf, buf->len, err) != 0 :
+	    git_odb_hash(want, buf->buf, buf->len, GIT_OBJECT_BLOB) != 0) {
 		if (!in->write_blobs)
 			dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", path);
 		return -1;
 	}
-	proj_add(po, path, &want, 1, buf);
+	proj_add(po, path, want, 1, buf);
 	return 0;
 }
 
@@ -870,16 +975,29 @@ cleanup:
  * the first missing one.
  */
 static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj_in *in,
-		       struct dc_state_file *f, int full, const git_tree *base_tree,
-		       struct read_ctx *rc, struct dc_err *err)
+		       const struct dc_state *st, struct dc_state_file *f, int full,
+		       const git_tree *base_tree, struct read_ctx *rc, struct dc_err *err)
 {
-	struct dc_buf path = DC_BUF_INIT, buf = DC_BUF_INIT;
+	struct dc_buf path = DC_BUF_INIT, buf = DC_BUF_INIT, sum = DC_BUF_INIT;
 	size_t k, n = 0, end;
-	int ret = -1, changed = f->loaded && f->changed;
-	git_oid id;
+	int ret = -1, changed = f->loaded && f->changed, cache = in->write_blobs && !summaries_off();
+	git_oid id, base_id;
 
+	/* a file read whole (its summaries missing or unusable): the
+	 * summaries of its base segments that stay as they are */
+	for (k = 0; cache && f->loaded && !f->lazy && f->base_regular && k < f->base_segments;
+	     k++) {
+		if (changed && dc_state_chunk_dirty(f, k))
+			continue;
+		dc_buf_reset(&path);
+		dc_rules_segment_path(&path, f->path, k);
+		dc_buf_reset(&sum);
+		if (dc_repo_tree_oid(&base_id, base_tree, base_path(rc, path.buf)) &&
+		    !dc_state_chunk_summary(&sum, st, f, k))
+			summary_store(r, &base_id, &sum);
+	}
 	if (!changed && !full)
-		return 0;
+		goto done;
 	if (changed) {
 		n = f->doc ? dc_state_chunks(f) : 0;
 		if (n > DC_MAX_SEGMENTS) {
@@ -899,8 +1017,17 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 			}
 			dc_buf_reset(&buf);
 			dc_state_chunk_write(&buf, f, k);
-			if (proj_blob(po, r, in, path.buf, &buf, err))
+			if (proj_blob(po, r, in, path.buf, &buf, &id, err))
 				goto cleanup;
+			if (!cache)
+				continue;
+			dc_buf_reset(&sum);
+			if (!dc_state_chunk_summary(&sum, st, f, k))
+				summary_store(r, &id, &sum);
+			/* the segment's old content is gone from the state */
+			if (dc_repo_tree_oid(&base_id, base_tree, base_path(rc, path.buf)) &&
+			    !git_oid_equal(&base_id, &id))
+				summary_drop(r, &base_id);
 		}
 		proj_add(po, f->path, NULL, 0, NULL);
 	} else {
@@ -925,10 +1052,12 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 		    dc_repo_tree_oid(&id, in->state_tree, path.buf))
 			proj_add(po, path.buf, NULL, 0, NULL);
 	}
+done:
 	ret = 0;
 cleanup:
 	dc_buf_release(&path);
 	dc_buf_release(&buf);
+	dc_buf_release(&sum);
 	return ret;
 }
 
@@ -1152,6 +1281,10 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	rc.tree = base_tree;
 	if (dc_state_init(&st, &p.rules, read_from_tree, &rc, err))
 		goto cleanup;
+	if (!summaries_off()) {
+		st.summary = summary_from_cache;
+		st.summary_data = &rc;
+	}
 	/* from the state's own: first take back what its counts changed */
 	if (!full && dc_fold_undo(&st, p.head.derived, err))
 		goto cleanup;
@@ -1168,6 +1301,15 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	if (dc_fold_finish(&st, err))
 		goto cleanup;
 	dc_trace_phase("fold (load, apply, count)");
+	for (i = 0; i < st.nfiles; i++) {
+		size_t total, read;
+
+		if (!st.files[i].segment || !st.files[i].loaded)
+			continue;
+		read = dc_state_segments_read(&st.files[i], &total);
+		dc_trace_note("segments read: %s %zu of %zu%s", st.files[i].path, read, total,
+			      st.files[i].lazy ? " (from summaries)" : "");
+	}
 	copy_stats(res, &st, &p.rules);
 	if (nfold)
 		last = fold[nfold - 1];
@@ -1182,7 +1324,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 		git_oid want;
 
 		if (f->segment) {
-			if (segment_out(po, r, in, f, full, base_tree, &rc, err))
+			if (segment_out(po, r, in, &st, f, full, base_tree, &rc, err))
 				goto cleanup;
 			continue;
 		}

@@ -1,4 +1,5 @@
 #include "trace.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -6,23 +7,44 @@
 #include <time.h>
 #include <unistd.h>
 
+static int trace_enabled = -1;
+static struct timespec trace_last;
+
+static int trace_on(void)
+{
+	if (trace_enabled < 0) {
+		const char *v = getenv("DC_TRACE_PERFORMANCE");
+		trace_enabled = v && *v && *v != '0';
+		clock_gettime(CLOCK_MONOTONIC, &trace_last);
+	}
+	return trace_enabled;
+}
+
+void dc_trace_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!trace_on())
+		return;
+	fputs("trace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void dc_trace_phase(const char *phase)
 {
-	static int enabled = -1;
-	static struct timespec last;
+	struct timespec *last = &trace_last;
 	struct timespec now;
 
-	if (enabled < 0) {
-		const char *v = getenv("DC_TRACE_PERFORMANCE");
-		enabled = v && *v && *v != '0';
-		clock_gettime(CLOCK_MONOTONIC, &last);
-	}
-	if (!enabled)
+	if (!trace_on())
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	fprintf(stderr, "trace: %s: %.3f ms\n", phase,
-		(double)(now.tv_sec - last.tv_sec) * 1e3 + (double)(now.tv_nsec - last.tv_nsec) / 1e6);
-	last = now;
+		(double)(now.tv_sec - last->tv_sec) * 1e3 +
+		(double)(now.tv_nsec - last->tv_nsec) / 1e6);
+	*last = now;
 }
 
 static struct {

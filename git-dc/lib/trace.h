@@ -6,6 +6,8 @@
  * just ended took, as "trace: <phase>: 12.345 ms". Silent otherwise.
  */
 void dc_trace_phase(const char *phase);
+/* With DC_TRACE_PERFORMANCE set: "trace: <what the format says>" on stderr. */
+void dc_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Crash injection for the tests: the process kills itself with SIGKILL

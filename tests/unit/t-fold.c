@@ -67,6 +67,10 @@ static int mem_read(void *data, const char *path, struct dc_buf *out, int *exist
 	return 0;
 }
 
+/* Set before fx_run: the summaries the state is given (fold.h), or none. */
+static dc_state_summary_fn fx_summary;
+static void *fx_summary_data;
+
 struct fx {
 	struct dc_rules rules;
 	struct dc_state st;
@@ -109,6 +113,8 @@ static int fx_run(struct fx *f, const char *rules, const struct mem_file *files,
 		ret = 0;
 		goto cleanup;
 	}
+	f->st.summary = fx_summary;
+	f->st.summary_data = fx_summary_data;
 	for (i = 0; deltas && deltas[i]; i += 2) {
 		struct dc_delta d = DC_DELTA_INIT;
 		struct dc_buf path = DC_BUF_INIT;
@@ -1161,6 +1167,221 @@ static void test_segments(void)
 	dc_buf_release(&b);
 }
 
+/* As chunks_compact, as a merge writes them: a chunk that is not dirty
+ * keeps the base segment's content (files[] lists segment k at k). */
+static void state_compact(struct dc_buf *out, const struct dc_state_file *f,
+			  const struct mem_file *files)
+{
+	size_t k;
+
+	for (k = 0; k < dc_state_chunks(f); k++) {
+		struct dc_buf b = DC_BUF_INIT;
+		struct dc_json *v = NULL;
+
+		if (dc_state_chunk_dirty(f, k)) {
+			dc_state_chunk_write(&b, f, k);
+		} else {
+			char *t = dq(files[k].text);
+			dc_buf_adds(&b, t);
+			free(t);
+		}
+		if (dc_json_parse(&v, b.buf, b.len, NULL, NULL))
+			dc_buf_adds(out, "(invalid)");
+		else
+			dc_json_write_compact(out, v);
+		dc_buf_adds(out, k + 1 < dc_state_chunks(f) ? "|" : "");
+		dc_json_free(v);
+		dc_buf_release(&b);
+	}
+}
+
+/* Summaries served from memory: per path, the bytes (NULL: none). */
+struct mem_sums {
+	const struct mem_file *files;	/* whether the base holds the path */
+	const char *path[8];
+	struct dc_buf bytes[8];
+	size_t n;
+};
+
+static int mem_summary(void *data, const char *path, struct dc_buf *out, int *exists,
+		       int *found, struct dc_err *err)
+{
+	struct mem_sums *m = data;
+	const struct mem_file *f;
+	size_t i;
+
+	(void)err;
+	*exists = *found = 0;
+	for (f = m->files; f->path; f++)
+		*exists |= !strcmp(f->path, path);
+	for (i = 0; *exists && i < m->n; i++) {
+		if (strcmp(m->path[i], path))
+			continue;
+		dc_buf_add(out, m->bytes[i].buf, m->bytes[i].len);
+		*found = 1;
+	}
+	return 0;
+}
+
+/* The summaries of every segment of `files` under `rules`, made by a fold
+ * that reads them whole, into `m`. */
+static void make_summaries(struct mem_sums *m, const char *rules, const struct mem_file *files)
+{
+	struct fx x;
+	size_t k;
+
+	memset(m, 0, sizeof(*m));
+	m->files = files;
+	fx_summary = NULL;
+	if (fx_run(&x, rules, files, NULL) == -2)
+		return;
+	{
+		struct dc_err e = DC_ERR_INIT;
+		struct dc_state_file *f = dc_state_file(&x.st, "state/p.json", &e);
+
+		for (k = 0; f && k < f->base_segments && m->n < 8; k++) {
+			struct dc_buf path = DC_BUF_INIT;
+
+			dc_rules_segment_path(&path, "state/p.json", k);
+			m->path[m->n] = files[k].path;	/* files[] lists segment k at k */
+			dc_buf_init(&m->bytes[m->n], 0);
+			if (!dc_state_chunk_summary(&m->bytes[m->n], &x.st, f, k))
+				m->n++;
+			dc_buf_release(&path);
+		}
+		dc_err_release(&e);
+	}
+	fx_release(&x);
+}
+
+static void mem_sums_release(struct mem_sums *m)
+{
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		dc_buf_release(&m->bytes[i]);
+}
+
+/* Fold `deltas` over `files` with the summaries `m`: the chunks, compact,
+ * into `out`; *lazy and *read: whether the file was opened from its
+ * summaries and how many segments were read. */
+static void fold_with(struct dc_buf *out, int *lazy, size_t *read, struct mem_sums *m,
+		      const char *rules, const struct mem_file *files, const char *const *deltas)
+{
+	struct fx x;
+
+	fx_summary = m ? mem_summary : NULL;
+	fx_summary_data = m;
+	*lazy = 0;
+	*read = 0;
+	if (fx_run(&x, rules, files, deltas) != -2) {
+		struct dc_err e = DC_ERR_INIT;
+		struct dc_state_file *f = dc_state_file(&x.st, "state/p.json", &e);
+		size_t total;
+
+		if (x.ret)
+			dc_buf_addf(out, "(fold failed: %s)", x.err.msg.buf);
+		else if (f) {
+			*lazy = f->lazy != NULL;
+			*read = dc_state_segments_read(f, &total);
+			state_compact(out, f, files);
+			dc_buf_addf(out, " count %s", "");
+			{
+				struct dc_state_file *c = dc_state_file(&x.st, "state/c.json", &e);
+				if (c && c->doc)
+					dc_json_write_compact(out, c->doc);
+			}
+		}
+		dc_err_release(&e);
+	}
+	fx_release(&x);
+	fx_summary = NULL;
+	fx_summary_data = NULL;
+}
+
+static void test_summaries(void)
+{
+	static const char *rules = "{'version': 1, 'sections': {"
+		"'p': {'op': 'add', 'file': 'state/p.json', 'key': 'id', 'segment': 2}},"
+		" 'derived': [{'op': 'count', 'file': 'state/c.json', 'at': '/by',"
+		"  'of': 'p', 'group_by': 'g', 'field': 'n'}]}";
+	static const char *other_rules = "{'version': 1, 'sections': {"
+		"'p': {'op': 'add', 'file': 'state/p.json', 'key': 'name', 'segment': 2}},"
+		" 'derived': [{'op': 'count', 'file': 'state/c.json', 'at': '/by',"
+		"  'of': 'p', 'group_by': 'g', 'field': 'n'}]}";
+	static const struct mem_file files[] = {
+		{ "state/p.000000.json", "[{'id': 1, 'g': 'a'}, {'id': 2, 'g': 'b'}]" },
+		{ "state/p.000001.json", "[{'id': 3, 'g': 'a'}, {'id': 1, 'g': 'dup'}]" },
+		{ "state/p.000002.json", "[{'id': 5}]" },
+		{ NULL, NULL } };
+	static const struct mem_file forged_files[] = {
+		{ "state/p.000000.json", "[{'id': 7, 'g': 'a'}, {'id': 8, 'g': 'b'}]" },
+		{ "state/p.000001.json", "[{'id': 3, 'g': 'a'}, {'id': 1, 'g': 'dup'}]" },
+		{ "state/p.000002.json", "[{'id': 5}]" },
+		{ NULL, NULL } };
+	const char *adds[] = { DELTA(1, "a", "'p': [{'id': 3, 'g': 'x'}, {'id': 9, 'g': 'a'}]"),
+			       NULL };
+	const char *sevens[] = { DELTA(1, "a", "'p': [{'id': 7, 'g': 'c'}]"), NULL };
+	struct dc_buf eager = DC_BUF_INIT, lazy = DC_BUF_INIT;
+	struct mem_sums m, forged, other;
+	size_t read;
+	int opened;
+
+	make_summaries(&m, rules, files);
+	is_int((int)m.n, 3, "summaries: one per segment");
+
+	fold_with(&eager, &opened, &read, NULL, rules, files, adds);
+	fold_with(&lazy, &opened, &read, &m, rules, files, adds);
+	tap_ok(opened, "summaries: the file opens from its summaries");
+	is_int((int)read, 2, "summaries: reads the segment of the key found and the last one");
+	is_str(lazy.buf, eager.buf, "summaries: the same chunks and counts as a whole read");
+	is_str(eager.buf, "[{\"id\":1,\"g\":\"a\"},{\"id\":2,\"g\":\"b\"}]|"
+	       "[{\"id\":3,\"g\":\"a\"},{\"id\":1,\"g\":\"dup\"}]|"
+	       "[{\"id\":5},{\"id\":9,\"g\":\"a\"}] count "
+	       "{\"by\":{\"a\":{\"n\":3},\"b\":{\"n\":1},\"dup\":{\"n\":1}}}",
+	       "summaries: the expected state");
+
+	/* segment 0's summary claims ids 7 and 8: a hash that matches is only
+	 * a candidate, and the element read there (id 1) is not a 7 */
+	make_summaries(&forged, rules, forged_files);
+	forged.files = files;
+	dc_buf_reset(&eager);
+	dc_buf_reset(&lazy);
+	fold_with(&eager, &opened, &read, NULL, rules, files, sevens);
+	fold_with(&lazy, &opened, &read, &forged, rules, files, sevens);
+	tap_ok(opened, "summaries: a summary that lies about keys is still opened");
+	tap_ok(strstr(lazy.buf, "{\"id\":7,\"g\":\"c\"}") != NULL,
+	       "summaries: a key hash that matches another key does not make it present");
+	is_str(lazy.buf, eager.buf, "summaries: the same state as a whole read");
+	mem_sums_release(&forged);
+
+	/* other rules: other key, so the summaries do not apply */
+	make_summaries(&other, other_rules, files);
+	other.files = files;
+	dc_buf_reset(&eager);
+	dc_buf_reset(&lazy);
+	fold_with(&eager, &opened, &read, NULL, rules, files, adds);
+	fold_with(&lazy, &opened, &read, &other, rules, files, adds);
+	tap_ok(!opened && read == 3, "summaries: made under other rules, they are not used");
+	is_str(lazy.buf, eager.buf, "summaries: and the file is read whole");
+	mem_sums_release(&other);
+
+	/* torn: every summary cut short */
+	{
+		size_t i;
+
+		for (i = 0; i < m.n; i++)
+			dc_buf_setlen(&m.bytes[i], m.bytes[i].len - 3);
+	}
+	dc_buf_reset(&lazy);
+	fold_with(&lazy, &opened, &read, &m, rules, files, adds);
+	tap_ok(!opened && read == 3, "summaries: torn ones are not used");
+	is_str(lazy.buf, eager.buf, "summaries: and the result is the same");
+	mem_sums_release(&m);
+	dc_buf_release(&eager);
+	dc_buf_release(&lazy);
+}
+
 int main(void)
 {
 	test_append();
@@ -1187,5 +1408,6 @@ int main(void)
 	test_wrong_types();
 	test_bad_files();
 	test_segments();
+	test_summaries();
 	return done_testing();
 }
