@@ -99,10 +99,10 @@ test_expect_success 'the first merge splits the plain files and leaves summaries
 	! test -e twin/.git/dc-summaries
 '
 
-test_expect_success 'a frame that only appends reads no segment but the last' '
+test_expect_success 'a frame that only appends reads no segment: the new elements are spliced in' '
 	both 2 a 1 "\"log\": [4]" &&
 	merge_both &&
-	test "$(read_line log.json)" = "1 of 2 (from summaries)" &&
+	test "$(read_line log.json)" = "0 of 2 (from summaries)" &&
 	test "$(jq -c . main/state/log.000001.json)" = "[3,4]" &&
 	test "$(jq .log_total main/state/stats.json)" = 4 &&
 	both 3 a 1 "\"log\": [5]" &&
@@ -191,7 +191,7 @@ test_expect_success 'summaries made under other rules are not used' '
 	test "$(jq -c .teams.p0 main/state/stats.json)" = "{\"people\":2}" &&
 	both 12 a 1 "\"people\": [{\"id\": \"p9\"}]" &&
 	merge_both &&
-	test "$(read_line people.json)" = "1 of 2 (from summaries)"
+	test "$(read_line people.json)" = "0 of 2 (from summaries)"
 '
 
 test_expect_success 'DC_SEGMENT_SUMMARIES=0 reads every segment' '

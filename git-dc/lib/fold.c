@@ -7,6 +7,8 @@ struct dc_fold_target {
 	struct dc_map index;	/* array targets: key -> element position */
 	size_t indexed;		/* elements [0, indexed) are in the index */
 	struct dc_json *indexed_in;	/* the array the index describes */
+	/* with track_changes: elements an upsert changed, by position */
+	size_t *changed, nchanged, alloc_changed;
 };
 
 /* ---- files ------------------------------------------------------------ */
@@ -119,6 +121,42 @@ cleanup:
 	return ret;
 }
 
+/* ---- tallies ------------------------------------------------------------ */
+
+/* Groups counted in order of first use (derived counts by group_by). */
+struct tally {
+	struct dc_map counts;	/* group -> position in the arrays below */
+	size_t *n;
+	const char **name;	/* in order of first use */
+	size_t *len;
+	size_t ngroups, alloc, alloc_name, alloc_len;
+};
+
+static void tally_add(struct tally *t, const char *name, size_t len, size_t count)
+{
+	size_t pos;
+
+	if (dc_map_get(&t->counts, name, len, &pos)) {
+		t->n[pos] += count;
+		return;
+	}
+	DC_ALLOC_GROW(t->n, t->ngroups + 1, t->alloc);
+	DC_ALLOC_GROW(t->name, t->ngroups + 1, t->alloc_name);
+	DC_ALLOC_GROW(t->len, t->ngroups + 1, t->alloc_len);
+	dc_map_put(&t->counts, name, len, t->ngroups);
+	t->name[t->ngroups] = name;
+	t->len[t->ngroups] = len;
+	t->n[t->ngroups++] = count;
+}
+
+static void tally_release(struct tally *t)
+{
+	dc_map_release(&t->counts);
+	free(t->n);
+	free(t->name);
+	free(t->len);
+}
+
 /* ---- segment summaries -------------------------------------------------- */
 
 /*
@@ -126,19 +164,27 @@ cleanup:
  *
  *	"DCS1" <len> <fingerprint>	the rules it was made under
  *	<n>				elements
+ *	<flags>				SUM_CANONICAL: the segment's bytes are
+ *					dc_json_write()'s of its elements
  *	<k> k x (<hash> <pos>)		key hashes of the keyed elements
  *	per grouped count of the section, in rules order:
  *	  <g> g x (<len> <value> <count>)	tallies, in order of first use
  *	<check>				FNV-1a of all the bytes before
  *
  * Key hashes only point at candidates: a candidate's segment is read and
- * its key compared whole before it counts as a match.
+ * its key compared whole before it counts as a match. The check is a hash
+ * of the 8-byte words (the tail zero-padded) against torn files, not
+ * against forgery: like the index, the summaries are the repository
+ * owner's own files.
  */
+
+#define SUM_CANONICAL 1
 
 #define NO_POS ((size_t)-1)
 
 struct seg_sum {
 	size_t n, nkeys;
+	uint64_t flags;
 	const unsigned char *keys;	/* nkeys x 16 bytes, into raw */
 	size_t nfields;
 	const unsigned char **field;	/* per grouped count: its tallies, into raw */
@@ -151,6 +197,7 @@ struct dc_lazy {
 	size_t nseg, base_n;
 	struct seg_sum *sum;
 	char *loaded;
+	char *modified;		/* per segment: one of its base elements changed */
 	/* base keys: chains of candidates in position order */
 	uint64_t *khash;
 	size_t *kpos, *knext, nk;
@@ -170,6 +217,28 @@ static uint64_t fnv64(const void *p, size_t len, uint64_t h)
 }
 #define FNV64_INIT 0xcbf29ce484222325ULL
 
+/* A summary's check: FNV-1a over its 8-byte little-endian words. */
+static uint64_t sum_check(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+	uint64_t h = FNV64_INIT;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, c + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	if (i < len) {
+		uint64_t w = 0;
+		memcpy(&w, c + i, len - i);
+		h = (h ^ w ^ (uint64_t)(len - i) << 56) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
 static void put_u64(struct dc_buf *b, uint64_t v)
 {
 	unsigned char c[8];
@@ -182,12 +251,18 @@ static void put_u64(struct dc_buf *b, uint64_t v)
 
 static uint64_t get_u64(const unsigned char *c)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v;
+	memcpy(&v, c, 8);
+	return v;
+#else
 	uint64_t v = 0;
 	int i;
 
 	for (i = 7; i >= 0; i--)
 		v = v << 8 | c[i];
 	return v;
+#endif
 }
 
 static void put_str(struct dc_buf *b, const char *s)
@@ -235,60 +310,69 @@ static void summary_fingerprint(struct dc_buf *out, const struct dc_rules *r,
 static int element_key(struct dc_buf *out, const struct dc_section *s, const struct dc_json *ev,
 		       struct dc_buf *why);
 
+/*
+ * The summary of a segment: `base`'s elements (NULL: none) followed by the
+ * n elements `v`, as one segment.
+ */
 static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct dc_section *s,
-		      struct dc_json *const *v, size_t n)
+		      const struct seg_sum *base, struct dc_json *const *v, size_t n,
+		      uint64_t flags)
 {
 	struct dc_buf fp = DC_BUF_INIT, key = DC_BUF_INIT, keys = DC_BUF_INIT;
-	size_t start = out->len, i, d, nk = 0;
+	size_t start = out->len, i, d, nk = 0, off = base ? base->n : 0, fi = 0;
 
 	summary_fingerprint(&fp, r, s);
 	dc_buf_adds(out, "DCS1");
 	put_u64(out, fp.len);
 	dc_buf_add(out, fp.buf, fp.len);
-	put_u64(out, n);
+	put_u64(out, off + n);
+	put_u64(out, flags);
+	if (base) {
+		dc_buf_add(&keys, base->keys, base->nkeys * 16);
+		nk = base->nkeys;
+	}
 	for (i = 0; keyed_op(s->op) && i < n; i++) {
 		if (element_key(&key, s, v[i], NULL))
 			continue;
 		put_u64(&keys, fnv64(key.buf, key.len, FNV64_INIT));
-		put_u64(&keys, i);
+		put_u64(&keys, off + i);
 		nk++;
 	}
 	put_u64(out, nk);
 	dc_buf_add(out, keys.buf, keys.len);
 	for (d = 0; d < r->nderived; d++) {
 		const struct dc_derived *dv = &r->derived[d];
-		struct dc_map seen = DC_MAP_INIT;
-		const struct dc_json **first = NULL;
-		size_t *count = NULL, ng = 0, alloc = 0, alloc_c = 0, pos;
+		struct tally t = { DC_MAP_INIT, NULL, NULL, NULL, 0, 0, 0, 0 };
 
 		if (!grouped_count_of(dv, s))
 			continue;
+		if (base) {
+			const unsigned char *p = base->field[fi];
+			size_t g;
+
+			for (g = 0; g < base->ngroups[fi]; g++) {
+				size_t len = (size_t)get_u64(p);
+
+				tally_add(&t, (const char *)p + 8, len, (size_t)get_u64(p + 8 + len));
+				p += 16 + len;
+			}
+		}
+		fi++;
 		for (i = 0; i < n; i++) {
 			const struct dc_json *g = v[i]->type == DC_JSON_OBJECT ?
 				dc_json_get(v[i], dv->group_by) : NULL;
-			if (!g || g->type != DC_JSON_STRING)
-				continue;
-			if (dc_map_get(&seen, g->u.str.s, g->u.str.len, &pos)) {
-				count[pos]++;
-				continue;
-			}
-			DC_ALLOC_GROW(first, ng + 1, alloc);
-			DC_ALLOC_GROW(count, ng + 1, alloc_c);
-			dc_map_put(&seen, g->u.str.s, g->u.str.len, ng);
-			first[ng] = g;
-			count[ng++] = 1;
+			if (g && g->type == DC_JSON_STRING)
+				tally_add(&t, g->u.str.s, g->u.str.len, 1);
 		}
-		put_u64(out, ng);
-		for (i = 0; i < ng; i++) {
-			put_u64(out, first[i]->u.str.len);
-			dc_buf_add(out, first[i]->u.str.s, first[i]->u.str.len);
-			put_u64(out, count[i]);
+		put_u64(out, t.ngroups);
+		for (i = 0; i < t.ngroups; i++) {
+			put_u64(out, t.len[i]);
+			dc_buf_add(out, t.name[i], t.len[i]);
+			put_u64(out, t.n[i]);
 		}
-		dc_map_release(&seen);
-		free(first);
-		free(count);
+		tally_release(&t);
 	}
-	put_u64(out, fnv64(out->buf + start, out->len - start, FNV64_INIT));
+	put_u64(out, sum_check(out->buf + start, out->len - start));
 	dc_buf_release(&fp);
 	dc_buf_release(&key);
 	dc_buf_release(&keys);
@@ -312,7 +396,7 @@ static int seg_sum_parse(struct seg_sum *x, const struct dc_buf *fp, size_t nfie
 	if (x->raw.len < 4 + 8 + 8)
 		return -1;
 	end = p + x->raw.len - 8;
-	if (get_u64(end) != fnv64(p, x->raw.len - 8, FNV64_INIT) || memcmp(p, "DCS1", 4))
+	if (get_u64(end) != sum_check(p, x->raw.len - 8) || memcmp(p, "DCS1", 4))
 		return -1;
 	p += 4;
 	NEED(8);
@@ -324,10 +408,11 @@ static int seg_sum_parse(struct seg_sum *x, const struct dc_buf *fp, size_t nfie
 	if (memcmp(p, fp->buf, fp->len))
 		return -1;
 	p += v;
-	NEED(16);
+	NEED(24);
 	x->n = get_u64(p);
-	x->nkeys = get_u64(p + 8);
-	p += 16;
+	x->flags = get_u64(p + 8);
+	x->nkeys = get_u64(p + 16);
+	p += 24;
 	if (x->nkeys > x->n || x->n > ((size_t)1 << 40))
 		return -1;
 	NEED(x->nkeys * 16);
@@ -370,6 +455,7 @@ static void lazy_free(struct dc_lazy *lz)
 		seg_sum_release(&lz->sum[k]);
 	free(lz->sum);
 	free(lz->loaded);
+	free(lz->modified);
 	free(lz->khash);
 	free(lz->kpos);
 	free(lz->knext);
@@ -437,6 +523,7 @@ static int lazy_open(struct dc_state *st, struct dc_state_file *f, const struct 
 		goto cleanup;
 	lz->s = s;
 	lz->loaded = dc_xcalloc(lz->nseg, 1);
+	lz->modified = dc_xcalloc(lz->nseg, 1);
 	for (k = 0; k < lz->nseg; k++) {
 		lz->base_n += lz->sum[k].n;
 		lz->nk += lz->sum[k].nkeys;
@@ -559,6 +646,17 @@ static const struct dc_section *lazy_section(const struct dc_state *st,
 	return s->op == DC_OP_APPEND || keyed_op(s->op) ? s : NULL;
 }
 
+size_t dc_fold_take_changed(struct dc_state *st, size_t si, size_t **pos)
+{
+	struct dc_fold_target *t = &st->targets[si];
+	size_t n = t->nchanged;
+
+	*pos = t->changed;
+	t->changed = NULL;
+	t->nchanged = t->alloc_changed = 0;
+	return n;
+}
+
 size_t dc_state_segments_read(const struct dc_state_file *f, size_t *total)
 {
 	size_t k, n = 0;
@@ -571,21 +669,82 @@ size_t dc_state_segments_read(const struct dc_state_file *f, size_t *total)
 	return n;
 }
 
+/*
+ * Chunk k of a file read by segments is its last base segment, never read,
+ * and only grew: its bytes are the base segment's with the new elements
+ * spliced in before the closing bracket (the same bytes as writing the
+ * whole chunk, the base being in the canonical layout).
+ */
+static int grown_only(const struct dc_state_file *f, size_t k)
+{
+	const struct dc_lazy *lz = f->lazy;
+
+	return lz && k + 1 == lz->nseg && !lz->loaded[k] && !lz->modified[k] &&
+		(lz->sum[k].flags & SUM_CANONICAL) && f->doc->u.arr.n > lz->base_n;
+}
+
+int dc_state_chunk_bytes(struct dc_buf *out, struct dc_state *st, const struct dc_state_file *f,
+			 size_t k, struct dc_err *err)
+{
+	struct dc_buf path = DC_BUF_INIT, raw = DC_BUF_INIT, tail = DC_BUF_INIT;
+	struct dc_json view;
+	size_t from, end;
+	int exists = 0, ret = -1;
+
+	if (!grown_only(f, k)) {
+		dc_state_chunk_write(out, f, k);
+		return 0;
+	}
+	dc_rules_segment_path(&path, f->path, k);
+	if (st->read(st->read_data, path.buf, &raw, &exists, err))
+		goto cleanup;
+	if (!exists || raw.len < 4 || memcmp(raw.buf + raw.len - 3, "\n]\n", 3)) {
+		dc_err_set(err, DC_ERR_FATAL, "'%s' does not match its summary", path.buf);
+		goto cleanup;
+	}
+	from = f->lazy->base_n;
+	end = (k + 1) * f->segment;
+	if (end > f->doc->u.arr.n)
+		end = f->doc->u.arr.n;
+	/* "[\n  e1,\n  e2\n]\n": its elements go after the base's last one */
+	view = *f->doc;
+	view.u.arr.v = f->doc->u.arr.v + from;
+	view.u.arr.n = view.u.arr.alloc = end - from;
+	dc_json_write(&tail, &view);
+	dc_buf_add(out, raw.buf, raw.len - 3);
+	dc_buf_adds(out, ",\n");
+	dc_buf_add(out, tail.buf + 2, tail.len - 2);
+	ret = 0;
+cleanup:
+	dc_buf_release(&path);
+	dc_buf_release(&raw);
+	dc_buf_release(&tail);
+	return ret;
+}
+
 int dc_state_chunk_summary(struct dc_buf *out, const struct dc_state *st,
-			   const struct dc_state_file *f, size_t k)
+			   const struct dc_state_file *f, size_t k, int written)
 {
 	const struct dc_section *s = dc_rules_segmented(st->rules, f->path, NULL);
 	size_t from = k * f->segment, n, i;
+	uint64_t flags = written ? SUM_CANONICAL : 0;
 
 	if (!s || !f->doc || from >= f->doc->u.arr.n)
 		return -1;
 	n = f->doc->u.arr.n - from;
 	if (n > f->segment)
 		n = f->segment;
+	if (grown_only(f, k)) {
+		/* the base segment's summary, then the new elements */
+		size_t base = f->lazy->base_n - from;
+		summarize(out, st->rules, s, &f->lazy->sum[k], f->doc->u.arr.v + from + base,
+			  n - base, flags);
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		if (!f->doc->u.arr.v[from + i])
 			return -1;
-	summarize(out, st->rules, s, f->doc->u.arr.v + from, n);
+	summarize(out, st->rules, s, NULL, f->doc->u.arr.v + from, n, flags);
 	return 0;
 }
 
@@ -617,6 +776,8 @@ static void touch(struct dc_state_file *f, size_t i)
 	if (!f->segment)
 		return;
 	k = i / f->segment;
+	if (f->lazy && i < f->lazy->base_n)
+		f->lazy->modified[k] = 1;
 	if (k >= f->ntouched) {
 		size_t n = k + 1 > 2 * f->ntouched ? k + 1 : 2 * f->ntouched;
 		f->touched = dc_xrealloc(f->touched, n);
@@ -701,6 +862,10 @@ int dc_state_init(struct dc_state *st, const struct dc_rules *rules,
 	return 0;
 }
 
+int dc_state_keep_at_exit;
+static struct dc_json **kept;	/* what dc_state_keep_at_exit kept from free() */
+static size_t nkept, alloc_kept;
+
 void dc_state_release(struct dc_state *st)
 {
 	size_t i;
@@ -708,13 +873,20 @@ void dc_state_release(struct dc_state *st)
 	for (i = 0; i < st->nfiles; i++) {
 		free(st->files[i].path);
 		free(st->files[i].touched);
-		dc_json_free(st->files[i].doc);
+		if (dc_state_keep_at_exit && st->files[i].doc) {
+			DC_ALLOC_GROW(kept, nkept + 1, alloc_kept);
+			kept[nkept++] = st->files[i].doc;
+		} else {
+			dc_json_free(st->files[i].doc);
+		}
 		lazy_free(st->files[i].lazy);
 	}
 	free(st->files);
 	if (st->targets) {
-		for (i = 0; i < st->rules->nsections; i++)
+		for (i = 0; i < st->rules->nsections; i++) {
 			dc_map_release(&st->targets[i].index);
+			free(st->targets[i].changed);
+		}
 	}
 	free(st->targets);
 	for (i = 0; i < st->nundo; i++) {
@@ -1048,6 +1220,10 @@ static int apply_upsert(struct dc_state *st, const struct dc_section *s, const s
 				int changed = merge_object(cur, ev);
 				if (changed)
 					touch(t->file, pos);
+				if (changed && st->track_changes) {
+					DC_ALLOC_GROW(t->changed, t->nchanged + 1, t->alloc_changed);
+					t->changed[t->nchanged++] = pos;
+				}
 				return changed;
 			}
 			/* an indexed element always has its key members: an object */
@@ -1668,31 +1844,6 @@ static struct dc_json *container_elem(const struct dc_json *c, size_t i)
 	return c->type == DC_JSON_ARRAY ? c->u.arr.v[i] : c->u.obj.m[i].val;
 }
 
-struct tally {
-	struct dc_map counts;	/* group -> position in the arrays below */
-	size_t *n;
-	const char **name;	/* in order of first use */
-	size_t *len;
-	size_t ngroups, alloc, alloc_name, alloc_len;
-};
-
-static void tally_add(struct tally *t, const char *name, size_t len, size_t count)
-{
-	size_t pos;
-
-	if (dc_map_get(&t->counts, name, len, &pos)) {
-		t->n[pos] += count;
-		return;
-	}
-	DC_ALLOC_GROW(t->n, t->ngroups + 1, t->alloc);
-	DC_ALLOC_GROW(t->name, t->ngroups + 1, t->alloc_name);
-	DC_ALLOC_GROW(t->len, t->ngroups + 1, t->alloc_len);
-	dc_map_put(&t->counts, name, len, t->ngroups);
-	t->name[t->ngroups] = name;
-	t->len[t->ngroups] = len;
-	t->n[t->ngroups++] = count;
-}
-
 static void tally_elements(struct tally *t, const struct dc_derived *dv, const struct dc_json *of,
 			   size_t from, size_t to)
 {
@@ -1786,10 +1937,7 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
 	ret = 0;
 cleanup:
 	dc_buf_release(&ptr);
-	dc_map_release(&t.counts);
-	free(t.n);
-	free(t.name);
-	free(t.len);
+	tally_release(&t);
 	return ret;
 }
 
@@ -1839,7 +1987,8 @@ int dc_fold_finish(struct dc_state *st, struct dc_err *err)
 		if (!f->lazy || !f->changed)
 			continue;
 		for (k = 0; k < f->lazy->nseg; k++)
-			if (dc_state_chunk_dirty(f, k) && lazy_load(st, f, k, err))
+			if (dc_state_chunk_dirty(f, k) && !grown_only(f, k) &&
+			    lazy_load(st, f, k, err))
 				return -1;
 	}
 	return 0;

@@ -975,7 +975,7 @@ cleanup:
  * the first missing one.
  */
 static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj_in *in,
-		       const struct dc_state *st, struct dc_state_file *f, int full,
+		       struct dc_state *st, struct dc_state_file *f, int full,
 		       const git_tree *base_tree, struct read_ctx *rc, struct dc_err *err)
 {
 	struct dc_buf path = DC_BUF_INIT, buf = DC_BUF_INIT, sum = DC_BUF_INIT;
@@ -993,7 +993,7 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 		dc_rules_segment_path(&path, f->path, k);
 		dc_buf_reset(&sum);
 		if (dc_repo_tree_oid(&base_id, base_tree, base_path(rc, path.buf)) &&
-		    !dc_state_chunk_summary(&sum, st, f, k))
+		    !dc_state_chunk_summary(&sum, st, f, k, 0))
 			summary_store(r, &base_id, &sum);
 	}
 	if (!changed && !full)
@@ -1016,13 +1016,13 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 				continue;
 			}
 			dc_buf_reset(&buf);
-			dc_state_chunk_write(&buf, f, k);
-			if (proj_blob(po, r, in, path.buf, &buf, &id, err))
+			if (dc_state_chunk_bytes(&buf, st, f, k, err) ||
+			    proj_blob(po, r, in, path.buf, &buf, &id, err))
 				goto cleanup;
 			if (!cache)
 				continue;
 			dc_buf_reset(&sum);
-			if (!dc_state_chunk_summary(&sum, st, f, k))
+			if (!dc_state_chunk_summary(&sum, st, f, k, 1))
 				summary_store(r, &id, &sum);
 			/* the segment's old content is gone from the state */
 			if (dc_repo_tree_oid(&base_id, base_tree, base_path(rc, path.buf)) &&

@@ -1245,7 +1245,7 @@ static void make_summaries(struct mem_sums *m, const char *rules, const struct m
 			dc_rules_segment_path(&path, "state/p.json", k);
 			m->path[m->n] = files[k].path;	/* files[] lists segment k at k */
 			dc_buf_init(&m->bytes[m->n], 0);
-			if (!dc_state_chunk_summary(&m->bytes[m->n], &x.st, f, k))
+			if (!dc_state_chunk_summary(&m->bytes[m->n], &x.st, f, k, 0))
 				m->n++;
 			dc_buf_release(&path);
 		}
