@@ -624,4 +624,43 @@ test_expect_success 'the commands read nothing but the log: no file, ref or inde
 	)
 '
 
+test_expect_success 'verify follows upserts into old elements, merge after merge' '
+	git init -q ups &&
+	(
+		cd ups &&
+		mkdir state &&
+		printf "{\n  \"posts\": [],\n  \"comments\": []\n}\n" >state/posted_log.json &&
+		test_commit genesis-state state/posted_log.json "$(cat state/posted_log.json)" &&
+		test_tick &&
+		git dc init --preset rappterbook >/dev/null &&
+		git config core.hooksPath /dev/null &&
+		for f in 1 2 3 4 5
+		do
+			dc_delta_json $f a 2026-03-28T03:0$f:00Z "\"posts_created\": [{\"number\": $f, \"title\": \"t$f\"},
+  {\"number\": 1, \"score\": $f}, {\"number\": $((f > 2 ? 2 : 1)), \"extra\": {\"f\": $f}}]" |
+			commit_delta frame-$f-a.json &&
+			git dc merge -q >/dev/null || return 1
+		done &&
+		test "$(jq -c ".posts[0]" state/posted_log.json)" = \
+			"{\"number\":1,\"title\":\"t1\",\"score\":5,\"extra\":{\"f\":2}}" &&
+		git dc verify -q &&
+		git dc verify --json >../out.json &&
+		test "$(jq .ok ../out.json)" = true &&
+
+		# the same history with the last merge commit edited in one old post
+		git show HEAD:state/posted_log.json |
+			sed "s/\"score\": 5/\"score\": 4/" >edited.json &&
+		! cmp -s edited.json state/posted_log.json &&
+		blob=$(git hash-object -w edited.json) &&
+		git ls-tree HEAD | sed "/\tstate$/d" >top &&
+		git ls-tree HEAD:state | sed "s/[0-9a-f]\{40\}\(\tposted_log.json\)$/$blob\1/" >st &&
+		st=$(git mktree <st) &&
+		printf "040000 tree %s\tstate\n" $st >>top &&
+		tree=$(git mktree <top) &&
+		bad=$(git commit-tree $tree -p HEAD^ -m "merge with an edited post") &&
+		test_expect_code 1 git dc verify -q $bad 2>err &&
+		grep "posted_log.json" err
+	)
+'
+
 test_done

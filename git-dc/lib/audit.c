@@ -27,6 +27,7 @@ static int replay_start(struct dc_replay *p, struct dc_err *err)
 
 	if (dc_state_init(&p->st, p->rules, read_genesis, p, err))
 		return -1;
+	p->st.track_changes = p->track_changes;
 	n = p->st.nfiles ? p->st.nfiles : 1;
 	free(p->ever);
 	free(p->step);
@@ -562,13 +563,16 @@ struct piece {
 };
 
 struct array_text {
+	size_t section;		/* rules section index */
 	size_t file;		/* replay file index */
 	const char *at;		/* the section's target (lent from the rules) */
 	int immutable;		/* append, add */
 	const struct dc_json *arr;	/* the array the pieces describe */
 	size_t indent;		/* of its elements */
 	struct piece *p;
-	struct dc_json **copy;	/* upsert: each element as written */
+	/* upsert without the fold's record of changes: each element as
+	 * written, compared each time */
+	struct dc_json **copy;
 	size_t n, alloc;
 };
 
@@ -633,6 +637,7 @@ static void writer_init(struct writer *w, const struct dc_replay *p)
 			continue;
 		if ((fi = file_index(p, s->file)) < 0)
 			continue;
+		w->t[w->n].section = i;
 		w->t[w->n].file = (size_t)fi;
 		w->t[w->n].at = s->at;
 		w->t[w->n].immutable = s->op != DC_OP_UPSERT;
@@ -699,32 +704,42 @@ static int same_text(const struct dc_json *a, const struct dc_json *b)
 	}
 }
 
+/*
+ * `changed`: with the fold's record (tracked), the positions of the
+ * elements changed since the last update; without it, every element of an
+ * upsert is compared with its copy.
+ */
 static void array_text_update(struct array_text *t, struct dc_buf *scratch,
-			      const struct dc_json *arr, size_t indent)
+			      const struct dc_json *arr, size_t indent, int tracked,
+			      const size_t *changed, size_t nchanged)
 {
 	size_t i, n = arr->u.arr.n;
+	int copies = !t->immutable && !tracked;
 
 	if (t->arr != arr || t->indent != indent || t->n > n)
 		array_text_clear(t);
 	t->arr = arr;
 	t->indent = indent;
-	for (i = 0; !t->immutable && i < t->n; i++) {
+	for (i = 0; copies && i < t->n; i++) {
 		if (same_text(arr->u.arr.v[i], t->copy[i]))
 			continue;
 		piece_set(&t->p[i], scratch, arr->u.arr.v[i], indent);
 		dc_json_free(t->copy[i]);
 		t->copy[i] = dc_json_clone(arr->u.arr.v[i]);
 	}
+	for (i = 0; !t->immutable && tracked && i < nchanged; i++)
+		if (changed[i] < t->n)
+			piece_set(&t->p[changed[i]], scratch, arr->u.arr.v[changed[i]], indent);
 	if (n > t->alloc) {
 		size_t old = t->alloc;
 		DC_ALLOC_GROW(t->p, n, t->alloc);
-		if (!t->immutable)
+		if (copies)
 			t->copy = dc_xreallocarray(t->copy, t->alloc, sizeof(*t->copy));
 		memset(t->p + old, 0, (t->alloc - old) * sizeof(*t->p));
 	}
 	for (i = t->n; i < n; i++) {
 		piece_set(&t->p[i], scratch, arr->u.arr.v[i], indent);
-		if (!t->immutable)
+		if (copies)
 			t->copy[i] = dc_json_clone(arr->u.arr.v[i]);
 	}
 	t->n = n;
@@ -830,7 +845,13 @@ static int writer_blob_id(git_oid *oid, struct writer *w, struct dc_replay *p, s
 	total = w->text.len;
 	for (k = 0; k < n; k++) {
 		struct array_text *t = sp[k].t;
-		array_text_update(t, &w->elem, sp[k].arr, sp[k].indent + 2);
+		size_t *changed = NULL, nchanged = 0;
+
+		if (p->st.track_changes)
+			nchanged = dc_fold_take_changed(&p->st, t->section, &changed);
+		array_text_update(t, &w->elem, sp[k].arr, sp[k].indent + 2, p->st.track_changes,
+				  changed, nchanged);
+		free(changed);
 		total -= sp[k].tag.len;
 		total += 1 + t->n + (t->n - 1) + 1 + sp[k].indent + 1;	/* [ \n... , ... \n ] */
 		for (e = 0; e < t->n; e++)
@@ -1477,6 +1498,8 @@ static int replay_matches(int *match, int *replayed, struct verifier *v, const g
 	if (!v->replaying) {
 		if (dc_replay_init(&v->replay, v->r, &v->rules, &v->genesis, err))
 			goto cleanup;
+		/* the writer re-renders only the elements upserts changed */
+		v->replay.track_changes = v->replay.st.track_changes = 1;
 		v->replaying = 1;
 		writer_init(&v->w, &v->replay);
 	}

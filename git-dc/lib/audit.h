@@ -35,6 +35,9 @@ struct dc_replay {
 	 * `dirty` changed since the caller last cleared the flag.
 	 */
 	char *ever, *step, *dirty;
+	/* set after dc_replay_init(), kept across resets: the fold records the
+	 * elements upserts change (fold.h, track_changes) */
+	int track_changes;
 };
 
 #define DC_REPLAY_INIT { 0 }
