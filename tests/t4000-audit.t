@@ -624,7 +624,7 @@ test_expect_success 'the commands read nothing but the log: no file, ref or inde
 	)
 '
 
-test_expect_success 'verify follows upserts into old elements, merge after merge' '
+test_expect_success 'verify follows upserts into old elements and the counts they move, merge after merge' '
 	git init -q ups &&
 	(
 		cd ups &&
@@ -636,13 +636,16 @@ test_expect_success 'verify follows upserts into old elements, merge after merge
 		git config core.hooksPath /dev/null &&
 		for f in 1 2 3 4 5
 		do
-			dc_delta_json $f a 2026-03-28T03:0$f:00Z "\"posts_created\": [{\"number\": $f, \"title\": \"t$f\"},
-  {\"number\": 1, \"score\": $f}, {\"number\": $((f > 2 ? 2 : 1)), \"extra\": {\"f\": $f}}]" |
+			dc_delta_json $f a 2026-03-28T03:0$f:00Z "\"posts_created\": [{\"number\": $f, \"title\": \"t$f\", \"author\": \"a$((f % 2))\"},
+  {\"number\": 1, \"score\": $f}, {\"number\": $((f > 2 ? 2 : 1)), \"extra\": {\"f\": $f}},
+  {\"number\": $((f == 4 ? 1 : f)), \"author\": \"$([ $f = 4 ] && echo moved || echo a$((f % 2)))\"}]" |
 			commit_delta frame-$f-a.json &&
 			git dc merge -q >/dev/null || return 1
 		done &&
 		test "$(jq -c ".posts[0]" state/posted_log.json)" = \
-			"{\"number\":1,\"title\":\"t1\",\"score\":5,\"extra\":{\"f\":2}}" &&
+			"{\"number\":1,\"title\":\"t1\",\"author\":\"moved\",\"score\":5,\"extra\":{\"f\":2}}" &&
+		test "$(jq -c "[.agents | to_entries[] | [.key, .value.post_count]]" state/agents.json)" = \
+			"[[\"moved\",1],[\"a0\",2],[\"a1\",2]]" &&
 		git dc verify -q &&
 		git dc verify --json >../out.json &&
 		test "$(jq .ok ../out.json)" = true &&

@@ -573,6 +573,7 @@ struct array_text {
 	/* upsert without the fold's record of changes: each element as
 	 * written, compared each time */
 	struct dc_json **copy;
+	size_t cursor;		/* into the fold's record of changes */
 	size_t n, alloc;
 };
 
@@ -618,8 +619,10 @@ static void writer_reset(struct writer *w)
 {
 	size_t i;
 
-	for (i = 0; i < w->n; i++)
+	for (i = 0; i < w->n; i++) {
 		array_text_clear(&w->t[i]);
+		w->t[i].cursor = 0;	/* a new fold, a new record */
+	}
 }
 
 static void writer_init(struct writer *w, const struct dc_replay *p)
@@ -845,13 +848,13 @@ static int writer_blob_id(git_oid *oid, struct writer *w, struct dc_replay *p, s
 	total = w->text.len;
 	for (k = 0; k < n; k++) {
 		struct array_text *t = sp[k].t;
-		size_t *changed = NULL, nchanged = 0;
+		const size_t *changed = NULL;
+		size_t nchanged = 0;
 
 		if (p->st.track_changes)
-			nchanged = dc_fold_take_changed(&p->st, t->section, &changed);
+			nchanged = dc_fold_changed_since(&p->st, t->section, &t->cursor, &changed);
 		array_text_update(t, &w->elem, sp[k].arr, sp[k].indent + 2, p->st.track_changes,
 				  changed, nchanged);
-		free(changed);
 		total -= sp[k].tag.len;
 		total += 1 + t->n + (t->n - 1) + 1 + sp[k].indent + 1;	/* [ \n... , ... \n ] */
 		for (e = 0; e < t->n; e++)

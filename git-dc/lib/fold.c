@@ -7,7 +7,8 @@ struct dc_fold_target {
 	struct dc_map index;	/* array targets: key -> element position */
 	size_t indexed;		/* elements [0, indexed) are in the index */
 	struct dc_json *indexed_in;	/* the array the index describes */
-	/* with track_changes: elements an upsert changed, by position */
+	/* with track_changes: elements an upsert changed, by position, in
+	 * order (readers keep a cursor into it) */
 	size_t *changed, nchanged, alloc_changed;
 };
 
@@ -130,32 +131,56 @@ struct tally {
 	const char **name;	/* in order of first use */
 	size_t *len;
 	size_t ngroups, alloc, alloc_name, alloc_len;
+	int owned;		/* the names are copies, freed with the tally */
 };
 
-static void tally_add(struct tally *t, const char *name, size_t len, size_t count)
+#define TALLY_INIT { DC_MAP_INIT, NULL, NULL, NULL, 0, 0, 0, 0, 0 }
+
+/* Count `count` more in group `name`; its position. */
+static size_t tally_add(struct tally *t, const char *name, size_t len, size_t count)
 {
 	size_t pos;
 
 	if (dc_map_get(&t->counts, name, len, &pos)) {
 		t->n[pos] += count;
-		return;
+		return pos;
 	}
 	DC_ALLOC_GROW(t->n, t->ngroups + 1, t->alloc);
 	DC_ALLOC_GROW(t->name, t->ngroups + 1, t->alloc_name);
 	DC_ALLOC_GROW(t->len, t->ngroups + 1, t->alloc_len);
 	dc_map_put(&t->counts, name, len, t->ngroups);
-	t->name[t->ngroups] = name;
+	t->name[t->ngroups] = t->owned ? dc_xmemdupz(name, len) : name;
 	t->len[t->ngroups] = len;
-	t->n[t->ngroups++] = count;
+	t->n[t->ngroups] = count;
+	return t->ngroups++;
 }
 
 static void tally_release(struct tally *t)
 {
+	size_t i;
+
+	for (i = 0; t->owned && i < t->ngroups; i++)
+		free((char *)t->name[i]);
 	dc_map_release(&t->counts);
 	free(t->n);
 	free(t->name);
 	free(t->len);
 }
+
+/*
+ * A grouped count kept from one dc_fold_finish() to the next (with
+ * track_changes): the tally of elements [0, counted) of the array `of`,
+ * and the group of each. Elements are only added at the end or changed by
+ * upserts, which the fold records: the tally follows them, and is made
+ * again from every element when a change moved an element to another group
+ * (the order of first use could change) or the array is another one.
+ */
+struct dc_count_cache {
+	const struct dc_json *of;
+	size_t counted, cursor;
+	struct tally t;
+	size_t *group, alloc_group;	/* per element: its group, or NO_POS */
+};
 
 /* ---- segment summaries -------------------------------------------------- */
 
@@ -342,7 +367,7 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 	dc_buf_add(out, keys.buf, keys.len);
 	for (d = 0; d < r->nderived; d++) {
 		const struct dc_derived *dv = &r->derived[d];
-		struct tally t = { DC_MAP_INIT, NULL, NULL, NULL, 0, 0, 0, 0 };
+		struct tally t = TALLY_INIT;
 
 		if (!grouped_count_of(dv, s))
 			continue;
@@ -646,15 +671,15 @@ static const struct dc_section *lazy_section(const struct dc_state *st,
 	return s->op == DC_OP_APPEND || keyed_op(s->op) ? s : NULL;
 }
 
-size_t dc_fold_take_changed(struct dc_state *st, size_t si, size_t **pos)
+size_t dc_fold_changed_since(const struct dc_state *st, size_t si, size_t *cursor,
+			     const size_t **pos)
 {
-	struct dc_fold_target *t = &st->targets[si];
-	size_t n = t->nchanged;
+	const struct dc_fold_target *t = &st->targets[si];
+	size_t from = *cursor < t->nchanged ? *cursor : t->nchanged;
 
-	*pos = t->changed;
-	t->changed = NULL;
-	t->nchanged = t->alloc_changed = 0;
-	return n;
+	*pos = t->changed + from;
+	*cursor = t->nchanged;
+	return t->nchanged - from;
 }
 
 size_t dc_state_segments_read(const struct dc_state_file *f, size_t *total)
@@ -888,6 +913,11 @@ void dc_state_release(struct dc_state *st)
 			free(st->targets[i].changed);
 		}
 	}
+	for (i = 0; st->counts && i < st->rules->nderived; i++) {
+		tally_release(&st->counts[i].t);
+		free(st->counts[i].group);
+	}
+	free(st->counts);
 	free(st->targets);
 	for (i = 0; i < st->nundo; i++) {
 		free(st->undo[i].file);
@@ -1886,20 +1916,74 @@ static void tally_lazy(struct tally *t, const struct dc_rules *r, const struct d
 	tally_elements(t, dv, of_file->doc, lz->base_n, of_file->doc->u.arr.n);
 }
 
-static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
-			 const struct dc_state_file *of_file, struct dc_json *of,
-			 struct dc_state_file *f, struct dc_err *err)
+static const struct dc_json *group_of(const struct dc_json *e, const struct dc_derived *dv)
 {
-	struct tally t = { DC_MAP_INIT, NULL, NULL, NULL, 0, 0, 0, 0 };
+	const struct dc_json *g = e->type == DC_JSON_OBJECT ? dc_json_get(e, dv->group_by) : NULL;
+	return g && g->type == DC_JSON_STRING ? g : NULL;
+}
+
+/* Bring the kept tally of derived count `d` (of section `s`) up to `of`. */
+static struct tally *count_cached(struct dc_state *st, size_t d, const struct dc_section *s,
+				  const struct dc_json *of)
+{
+	struct dc_count_cache *c;
+	const size_t *pos;
+	size_t i, n = of->u.arr.n, nch;
+	int valid;
+
+	if (!st->counts)
+		st->counts = dc_xcalloc(st->rules->nderived, sizeof(*st->counts));
+	c = &st->counts[d];
+	valid = c->of == of && c->counted <= n;
+	nch = dc_fold_changed_since(st, s - st->rules->sections, &c->cursor, &pos);
+	for (i = 0; valid && i < nch; i++) {
+		const struct dc_json *g;
+		size_t p = pos[i], old;
+
+		if (p >= c->counted)
+			continue;
+		g = group_of(of->u.arr.v[p], &st->rules->derived[d]);
+		old = c->group[p];
+		if (old == NO_POS ? g != NULL :
+		    !g || g->u.str.len != c->t.len[old] ||
+		    memcmp(g->u.str.s, c->t.name[old], g->u.str.len))
+			valid = 0;
+	}
+	if (!valid) {
+		tally_release(&c->t);
+		memset(&c->t, 0, sizeof(c->t));
+		c->t.owned = 1;
+		c->counted = 0;
+		c->of = of;
+	}
+	if (n > c->alloc_group) {
+		c->alloc_group = n + n / 2 + 16;
+		c->group = dc_xreallocarray(c->group, c->alloc_group, sizeof(*c->group));
+	}
+	for (i = c->counted; i < n; i++) {
+		const struct dc_json *g = group_of(of->u.arr.v[i], &st->rules->derived[d]);
+		c->group[i] = g ? tally_add(&c->t, g->u.str.s, g->u.str.len, 1) : NO_POS;
+	}
+	c->counted = n;
+	return &c->t;
+}
+
+static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
+			 const struct dc_section *s, const struct dc_state_file *of_file,
+			 struct dc_json *of, struct dc_state_file *f, struct dc_err *err)
+{
+	struct tally own = TALLY_INIT, *tp = &own;
 	size_t i, pos;
 	struct dc_json *map = NULL;
 	struct dc_buf ptr = DC_BUF_INIT;
 	int ret = -1, changed = 0;
 
 	if (of_file && of_file->lazy && of == of_file->doc)
-		tally_lazy(&t, st->rules, dv, of_file);
+		tally_lazy(&own, st->rules, dv, of_file);
+	else if (st->track_changes && of && of->type == DC_JSON_ARRAY && s->op != DC_OP_COLLECT)
+		tp = count_cached(st, (size_t)(dv - st->rules->derived), s, of);
 	else
-		tally_elements(&t, dv, of, 0, container_size(of));
+		tally_elements(&own, dv, of, 0, container_size(of));
 	if (f->doc)
 		map = dc_json_pointer(f->doc, dv->at, 0, DC_JSON_OBJECT, NULL);
 	if (map && map->type != DC_JSON_OBJECT) {
@@ -1910,7 +1994,7 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
 	}
 	for (i = 0; map && i < map->u.obj.n; i++) {
 		struct dc_json_member *m = &map->u.obj.m[i];
-		size_t c = dc_map_get(&t.counts, m->key, m->keylen, &pos) ? t.n[pos] : 0;
+		size_t c = dc_map_get(&tp->counts, m->key, m->keylen, &pos) ? tp->n[pos] : 0;
 
 		if (m->val->type != DC_JSON_OBJECT)
 			continue;
@@ -1920,16 +2004,16 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
 		changed |= put_member(st, f, m->val, ptr.buf, dv->field, strlen(dv->field),
 				      dc_json_new_int((int64_t)c));
 	}
-	for (i = 0; i < t.ngroups; i++) {
+	for (i = 0; i < tp->ngroups; i++) {
 		struct dc_json *ent;
 
-		if (map && dc_json_getn(map, t.name[i], t.len[i]))
+		if (map && dc_json_getn(map, tp->name[i], tp->len[i]))
 			continue;
 		if (!map && !(map = ensure_object(st, f, dv->at, err)))
 			goto cleanup;
 		ent = dc_json_new(DC_JSON_OBJECT);
-		dc_json_set(ent, dv->field, strlen(dv->field), dc_json_new_int((int64_t)t.n[i]));
-		put_member(st, f, map, dv->at, t.name[i], t.len[i], ent);
+		dc_json_set(ent, dv->field, strlen(dv->field), dc_json_new_int((int64_t)tp->n[i]));
+		put_member(st, f, map, dv->at, tp->name[i], tp->len[i], ent);
 		changed = 1;
 	}
 	if (changed)
@@ -1937,7 +2021,7 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
 	ret = 0;
 cleanup:
 	dc_buf_release(&ptr);
-	tally_release(&t);
+	tally_release(&own);
 	return ret;
 }
 
@@ -1969,7 +2053,7 @@ int dc_fold_finish(struct dc_state *st, struct dc_err *err)
 		if (dv->group_by) {
 			const struct dc_state_file *of_file = s->op == DC_OP_COLLECT ? NULL :
 				st->targets[s - st->rules->sections].file;
-			if (count_grouped(st, dv, of_file, of, f, err))
+			if (count_grouped(st, dv, s, of_file, of, f, err))
 				return -1;
 			continue;
 		}

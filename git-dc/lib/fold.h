@@ -53,6 +53,7 @@ typedef int (*dc_state_summary_fn)(void *data, const char *path, struct dc_buf *
 				   int *exists, int *found, struct dc_err *err);
 
 struct dc_lazy;			/* private: a segmented file read segment by segment */
+struct dc_count_cache;		/* private: a grouped count kept between finishes */
 
 struct dc_state_file {
 	char *path;
@@ -133,9 +134,11 @@ struct dc_state {
 	 */
 	dc_state_summary_fn summary;
 	void *summary_data;
-	/* set after dc_state_init(): record the elements upserts change, for
-	 * dc_fold_take_changed() */
+	/* set after dc_state_init(): record the elements upserts change (see
+	 * dc_fold_changed_since()), and keep the grouped counts' tallies from
+	 * one dc_fold_finish() to the next, following those changes */
 	int track_changes;
+	struct dc_count_cache *counts;	/* private: per rules->derived */
 };
 
 #define DC_STATE_INIT { 0 }
@@ -166,11 +169,12 @@ int dc_state_chunk_dirty(const struct dc_state_file *f, size_t k);
 void dc_state_chunk_write(struct dc_buf *out, const struct dc_state_file *f, size_t k);
 /*
  * With st->track_changes: the positions, in section `si`'s array target,
- * of the elements an upsert changed since the last call (in order, maybe
- * repeated), handed to the caller (who frees *pos) and forgotten. Other
- * elements changed only by being added at the end.
+ * of the elements an upsert changed since the reader's *cursor (0 at
+ * first), in order, maybe repeated; *cursor moves past them. Other
+ * elements change only by being added at the end.
  */
-size_t dc_fold_take_changed(struct dc_state *st, size_t si, size_t **pos);
+size_t dc_fold_changed_since(const struct dc_state *st, size_t si, size_t *cursor,
+			     const size_t **pos);
 
 /* Of a segmented file's base segment files, how many the fold read;
  * *total: how many the base has. */
