@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "builtin.h"
-#include "fold.h"
+#include "json.h"
 #include "merge.h"
 #include "primary.h"
 #include "progress.h"
@@ -211,7 +211,7 @@ int cmd_merge(int argc, const char **argv)
 	if ((code = dc_open_repo(&r, json, "merge")))
 		return code;
 	dc_progress_init(&progress, quiet);
-	dc_state_keep_at_exit = 1;	/* one merge (a few on lost races), then exit */
+	dc_json_keep_at_exit = 1;	/* one merge (a few on lost races), then exit */
 	o->progress = dc_progress_update;
 	o->progress_data = &progress;
 	if (fetch || streams)

@@ -549,7 +549,7 @@ void dc_delta_release(struct dc_delta *d)
 
 	free(d->path);
 	free(d->stream);
-	dc_json_free(d->doc);
+	dc_json_drop(d->doc);
 	free(d->reason);
 	for (i = 0; i < d->nunknown; i++)
 		free(d->unknown[i]);

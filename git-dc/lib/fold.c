@@ -887,10 +887,6 @@ int dc_state_init(struct dc_state *st, const struct dc_rules *rules,
 	return 0;
 }
 
-int dc_state_keep_at_exit;
-static struct dc_json **kept;	/* what dc_state_keep_at_exit kept from free() */
-static size_t nkept, alloc_kept;
-
 void dc_state_release(struct dc_state *st)
 {
 	size_t i;
@@ -898,12 +894,7 @@ void dc_state_release(struct dc_state *st)
 	for (i = 0; i < st->nfiles; i++) {
 		free(st->files[i].path);
 		free(st->files[i].touched);
-		if (dc_state_keep_at_exit && st->files[i].doc) {
-			DC_ALLOC_GROW(kept, nkept + 1, alloc_kept);
-			kept[nkept++] = st->files[i].doc;
-		} else {
-			dc_json_free(st->files[i].doc);
-		}
+		dc_json_drop(st->files[i].doc);
 		lazy_free(st->files[i].lazy);
 	}
 	free(st->files);

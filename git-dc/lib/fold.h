@@ -143,15 +143,6 @@ struct dc_state {
 
 #define DC_STATE_INIT { 0 }
 
-/*
- * Set by a command that exits right after its merge: dc_state_release()
- * then leaves the parsed canonical files to the kernel, which reclaims
- * them at exit far faster than freeing them node by node (up to a sixth
- * of a merge of a big state). They stay reachable, so leak checkers do
- * not report them.
- */
-extern int dc_state_keep_at_exit;
-
 /* Prepare an empty state over `rules` (which must outlive it). */
 int dc_state_init(struct dc_state *st, const struct dc_rules *rules,
 		  dc_state_read_fn read, void *read_data, struct dc_err *err);

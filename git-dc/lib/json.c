@@ -170,6 +170,22 @@ struct dc_json *dc_json_new_int(int64_t v)
 	return dc_json_new_number(tmp, (size_t)n);
 }
 
+int dc_json_keep_at_exit;
+static struct dc_json **kept;	/* what dc_json_drop() kept from free() */
+static size_t nkept, alloc_kept;
+
+void dc_json_drop(struct dc_json *v)
+{
+	if (!v)
+		return;
+	if (!dc_json_keep_at_exit) {
+		dc_json_free(v);
+		return;
+	}
+	DC_ALLOC_GROW(kept, nkept + 1, alloc_kept);
+	kept[nkept++] = v;
+}
+
 void dc_json_free(struct dc_json *v)
 {
 	struct dc_json **stk = NULL;
