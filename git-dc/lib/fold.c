@@ -2,9 +2,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NO_POS ((size_t)-1)
+
+/*
+ * Array targets: key hash -> element position, open addressing. A hash
+ * that matches names a candidate, whose key is made again and compared
+ * whole; the keys are not kept (an index of 100,000 comments would copy
+ * them all). Equal keys are indexed once, at their first element.
+ */
+struct key_slot {
+	uint64_t hash;
+	size_t pos;		/* NO_POS: empty */
+};
+
+struct key_index {
+	struct key_slot *slot;
+	size_t cap, n;
+};
+
 struct dc_fold_target {
 	struct dc_state_file *file;
-	struct dc_map index;	/* array targets: key -> element position */
+	struct key_index index;	/* array targets: key -> element position */
 	size_t indexed;		/* elements [0, indexed) are in the index */
 	struct dc_json *indexed_in;	/* the array the index describes */
 	/* with track_changes: elements an upsert changed, by position, in
@@ -204,8 +222,6 @@ struct dc_count_cache {
  */
 
 #define SUM_CANONICAL 1
-
-#define NO_POS ((size_t)-1)
 
 struct seg_sum {
 	size_t n, nkeys;
@@ -900,7 +916,7 @@ void dc_state_release(struct dc_state *st)
 	free(st->files);
 	if (st->targets) {
 		for (i = 0; i < st->rules->nsections; i++) {
-			dc_map_release(&st->targets[i].index);
+			free(st->targets[i].index.slot);
 			free(st->targets[i].changed);
 		}
 	}
@@ -1078,12 +1094,63 @@ static int element_key(struct dc_buf *out, const struct dc_section *s, const str
 	return 0;
 }
 
+static void key_index_put(struct key_index *x, uint64_t h, size_t pos)
+{
+	size_t j, mask;
+
+	if (2 * (x->n + 1) > x->cap) {
+		struct key_slot *old = x->slot;
+		size_t oldcap = x->cap, i;
+
+		x->cap = oldcap ? 2 * oldcap : 64;
+		x->slot = dc_xreallocarray(NULL, x->cap, sizeof(*x->slot));
+		for (i = 0; i < x->cap; i++)
+			x->slot[i].pos = NO_POS;
+		x->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].pos != NO_POS)
+				key_index_put(x, old[i].hash, old[i].pos);
+		free(old);
+	}
+	mask = x->cap - 1;
+	for (j = h & mask; x->slot[j].pos != NO_POS; j = (j + 1) & mask)
+		;
+	x->slot[j].hash = h;
+	x->slot[j].pos = pos;
+	x->n++;
+}
+
+/* The element of `arr` indexed under `key` (hash h): 1 and *pos, or 0. */
+static int key_index_get(const struct key_index *x, const struct dc_section *s,
+			 const struct dc_json *arr, const char *key, size_t len, uint64_t h,
+			 size_t *pos, struct dc_buf *scratch)
+{
+	size_t j, mask = x->cap - 1;
+
+	if (!x->cap)
+		return 0;
+	for (j = h & mask; x->slot[j].pos != NO_POS; j = (j + 1) & mask) {
+		const struct key_slot *k = &x->slot[j];
+
+		if (k->hash != h || element_key(scratch, s, arr->u.arr.v[k->pos], NULL) ||
+		    scratch->len != len || memcmp(scratch->buf, key, len))
+			continue;
+		if (pos)
+			*pos = k->pos;
+		return 1;
+	}
+	return 0;
+}
+
 /* Bring the index of an array target up to date with its elements. */
 static void index_catch_up(struct dc_fold_target *t, const struct dc_section *s,
 			   struct dc_json *arr, struct dc_buf *scratch)
 {
+	struct dc_buf other = DC_BUF_INIT;
+
 	if (t->indexed_in != arr) {
-		dc_map_release(&t->index);
+		free(t->index.slot);
+		memset(&t->index, 0, sizeof(t->index));
 		/* a file read by segments: its base elements are found by
 		 * lazy_find(), the index holds only the elements added since */
 		t->indexed = t->file && t->file->lazy && arr == t->file->doc ?
@@ -1091,11 +1158,16 @@ static void index_catch_up(struct dc_fold_target *t, const struct dc_section *s,
 		t->indexed_in = arr;
 	}
 	for (; t->indexed < arr->u.arr.n; t->indexed++) {
+		uint64_t h;
+
+		if (element_key(scratch, s, arr->u.arr.v[t->indexed], NULL))
+			continue;
 		/* the first of equal elements wins: later ones are not indexed */
-		if (!element_key(scratch, s, arr->u.arr.v[t->indexed], NULL) &&
-		    !dc_map_get(&t->index, scratch->buf, scratch->len, NULL))
-			dc_map_put(&t->index, scratch->buf, scratch->len, t->indexed);
+		h = dc_map_hash(scratch->buf, scratch->len);
+		if (!key_index_get(&t->index, s, arr, scratch->buf, scratch->len, h, NULL, &other))
+			key_index_put(&t->index, h, t->indexed);
 	}
+	dc_buf_release(&other);
 }
 
 /* The element of array target `c` with key `key`: 1 and *pos (the first
@@ -1111,7 +1183,8 @@ static int find_element(struct dc_state *st, struct dc_fold_target *t, const str
 		r = lazy_find(st, t->file, key, pos, &scratch, err);
 	if (!r) {
 		index_catch_up(t, s, c, &scratch);
-		r = dc_map_get(&t->index, key->buf, key->len, pos);
+		r = key_index_get(&t->index, s, c, key->buf, key->len,
+				  dc_map_hash(key->buf, key->len), pos, &scratch);
 	}
 	dc_buf_release(&scratch);
 	return r;
@@ -1188,7 +1261,7 @@ static int apply_add(struct dc_state *st, const struct dc_section *s, const stru
 		return -1;
 	index_catch_up(t, s, c, &scratch);
 	dc_buf_release(&scratch);
-	dc_map_put(&t->index, key->buf, key->len, c->u.arr.n);
+	key_index_put(&t->index, dc_map_hash(key->buf, key->len), c->u.arr.n);
 	dc_json_push(c, dc_json_clone(ev));
 	t->indexed = c->u.arr.n;
 	touch(t->file, c->u.arr.n - 1);
@@ -1256,7 +1329,7 @@ static int apply_upsert(struct dc_state *st, const struct dc_section *s, const s
 		return -1;
 	index_catch_up(t, s, c, &scratch);
 	dc_buf_release(&scratch);
-	dc_map_put(&t->index, key->buf, key->len, c->u.arr.n);
+	key_index_put(&t->index, dc_map_hash(key->buf, key->len), c->u.arr.n);
 	dc_json_push(c, dc_json_clone(ev));
 	t->indexed = c->u.arr.n;
 	touch(t->file, c->u.arr.n - 1);

@@ -1181,6 +1181,20 @@ static int member_cmp(const void *a, const void *b)
  * "[<elements>]", "{<len>:<key><value>...}" with members sorted by key.
  * Every piece is self-delimiting, so equal keys mean equal values.
  */
+/* "<len>:" without printf: keys are made for every element indexed. */
+static void add_len(struct dc_buf *out, size_t len)
+{
+	char d[24];
+	size_t k = sizeof(d);
+
+	d[--k] = ':';
+	do {
+		d[--k] = (char)('0' + len % 10);
+		len /= 10;
+	} while (len);
+	dc_buf_add(out, d + k, sizeof(d) - k);
+}
+
 void dc_json_keystr(struct dc_buf *out, const struct dc_json *v)
 {
 	struct frame {
@@ -1201,7 +1215,8 @@ void dc_json_keystr(struct dc_buf *out, const struct dc_json *v)
 			dc_buf_addch(out, ';');
 			break;
 		case DC_JSON_STRING:
-			dc_buf_addf(out, "s%zu:", v->u.str.len);
+			dc_buf_addch(out, 's');
+			add_len(out, v->u.str.len);
 			dc_buf_add(out, v->u.str.s, v->u.str.len);
 			break;
 		case DC_JSON_ARRAY:
@@ -1233,7 +1248,7 @@ void dc_json_keystr(struct dc_buf *out, const struct dc_json *v)
 					v = f->v->u.arr.v[f->i];
 				} else {
 					const struct dc_json_member *m = f->order[f->i];
-					dc_buf_addf(out, "%zu:", m->keylen);
+					add_len(out, m->keylen);
 					dc_buf_add(out, m->key, m->keylen);
 					v = m->val;
 				}
