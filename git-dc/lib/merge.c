@@ -1024,8 +1024,9 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 			dc_buf_reset(&sum);
 			if (!dc_state_chunk_summary(&sum, st, f, k, 1))
 				summary_store(r, &id, &sum);
-			/* the segment's old content is gone from the state */
-			if (dc_repo_tree_oid(&base_id, base_tree, base_path(rc, path.buf)) &&
+			/* the state's old content of this segment is gone (a fold
+			 * from genesis keeps the summaries of genesis's segments) */
+			if (dc_repo_tree_oid(&base_id, in->state_tree, path.buf) &&
 			    !git_oid_equal(&base_id, &id))
 				summary_drop(r, &base_id);
 		}
