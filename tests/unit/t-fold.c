@@ -1088,15 +1088,27 @@ static void test_bad_files(void)
 		 NULL, DC_ERR_REFUSED, "canonical file 'state/stats.json' holds conflict markers");
 }
 
-/* The chunks of a segmented file as one string: "[...]|[...]" compact. */
-static void chunks_compact(struct dc_buf *out, const struct dc_state_file *f)
+/*
+ * The chunks of a segmented file as one string: "[...]|[...]" compact.
+ * With `files` (segment k at files[k]), as a merge writes them: a chunk
+ * that is not dirty keeps the base segment's content.
+ */
+static void chunks_compact(struct dc_buf *out, const struct dc_state_file *f,
+			   const struct mem_file *files)
 {
 	size_t k;
 
 	for (k = 0; k < dc_state_chunks(f); k++) {
 		struct dc_buf b = DC_BUF_INIT;
 		struct dc_json *v = NULL;
-		dc_state_chunk_write(&b, f, k);
+
+		if (files && !dc_state_chunk_dirty(f, k)) {
+			char *t = dq(files[k].text);
+			dc_buf_adds(&b, t);
+			free(t);
+		} else {
+			dc_state_chunk_write(&b, f, k);
+		}
 		if (dc_json_parse(&v, b.buf, b.len, NULL, NULL))
 			dc_buf_adds(out, "(invalid)");
 		else
@@ -1134,7 +1146,7 @@ static void test_segments(void)
 		is_int(x.ret, 0, "segments: the fold runs");
 		tap_ok(f->segment == 2 && f->base_segments == 3 && !f->base_plain &&
 		       f->base_regular, "segments: read up to the first gap, a regular split");
-		chunks_compact(&b, f);
+		chunks_compact(&b, f, NULL);
 		is_str(b.buf, "[{\"id\":1},{\"id\":2}]|[{\"id\":3,\"n\":1},{\"id\":4}]|"
 		       "[{\"id\":5},{\"id\":6}]", "segments: chunks of 2 in order");
 		tap_ok(!dc_state_chunk_dirty(f, 0) && dc_state_chunk_dirty(f, 1) &&
@@ -1149,7 +1161,7 @@ static void test_segments(void)
 		tap_ok(f && f->base_plain && f->base_segments == 1 && !f->base_regular,
 		       "segments: a plain file comes first, the split is not regular");
 		if (f)
-			chunks_compact(&b, f);
+			chunks_compact(&b, f, NULL);
 		is_str(b.buf, "[{\"id\":1},{\"id\":2}]|[{\"id\":3},{\"id\":4}]",
 		       "segments: plain then segment 0, split again");
 		tap_ok(f && dc_state_chunk_dirty(f, 0), "segments: an irregular base is dirty");
@@ -1165,34 +1177,6 @@ static void test_segments(void)
 	}
 	fx_release(&x);
 	dc_buf_release(&b);
-}
-
-/* As chunks_compact, as a merge writes them: a chunk that is not dirty
- * keeps the base segment's content (files[] lists segment k at k). */
-static void state_compact(struct dc_buf *out, const struct dc_state_file *f,
-			  const struct mem_file *files)
-{
-	size_t k;
-
-	for (k = 0; k < dc_state_chunks(f); k++) {
-		struct dc_buf b = DC_BUF_INIT;
-		struct dc_json *v = NULL;
-
-		if (dc_state_chunk_dirty(f, k)) {
-			dc_state_chunk_write(&b, f, k);
-		} else {
-			char *t = dq(files[k].text);
-			dc_buf_adds(&b, t);
-			free(t);
-		}
-		if (dc_json_parse(&v, b.buf, b.len, NULL, NULL))
-			dc_buf_adds(out, "(invalid)");
-		else
-			dc_json_write_compact(out, v);
-		dc_buf_adds(out, k + 1 < dc_state_chunks(f) ? "|" : "");
-		dc_json_free(v);
-		dc_buf_release(&b);
-	}
 }
 
 /* Summaries served from memory: per path, the bytes (NULL: none). */
@@ -1284,7 +1268,7 @@ static void fold_with(struct dc_buf *out, int *lazy, size_t *read, struct mem_su
 		else if (f) {
 			*lazy = f->lazy != NULL;
 			*read = dc_state_segments_read(f, &total);
-			state_compact(out, f, files);
+			chunks_compact(out, f, files);
 			dc_buf_addf(out, " count %s", "");
 			{
 				struct dc_state_file *c = dc_state_file(&x.st, "state/c.json", &e);
