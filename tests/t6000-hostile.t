@@ -433,4 +433,16 @@ test_expect_success ROOT 'a repository owned by another user is refused with the
 	unchanged owned owned
 '
 
+test_expect_success 'check --index refuses a staged delta whose object is missing' '
+	git clone -q repo missing &&
+	git -C missing config core.hooksPath /dev/null &&
+	mkdir -p missing/$D &&
+	dc_delta_json 2 s2 $UTC "\"events\": [{\"n\": 2}]" >missing/$D/frame-2-s2.json &&
+	git -C missing add $D/frame-2-s2.json &&
+	id=$(git -C missing rev-parse :$D/frame-2-s2.json) &&
+	rm -f missing/.git/objects/$(echo $id | cut -c1-2)/$(echo $id | cut -c3-) &&
+	test_expect_code 128 git -C missing dc check --index 2>err &&
+	grep "frame-2-s2.json" err
+'
+
 test_done
