@@ -47,6 +47,12 @@ static int fast_loose_objects(struct dc_repo *r, struct dc_err *err)
 	int level = 1, v, ret = -1;
 
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/*
+	 * libgit2 caches no tree over 4 KB by default: every path looked up
+	 * under a delta directory of 10,000 entries (500 KB) read and
+	 * inflated that tree again.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)64 << 20);
 	if (!git_repository_config_snapshot(&cfg, r->git)) {
 		if (!git_config_get_int32(&v, cfg, "core.looseCompression") ||
 		    !git_config_get_int32(&v, cfg, "core.compression"))
