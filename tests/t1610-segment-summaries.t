@@ -213,6 +213,27 @@ test_expect_success 'the summaries kept follow the segments in the state' '
 	done
 '
 
+for point in blobs journal ref worktree
+do
+	test_expect_success "a merge killed at '$point' gives, merged again, the twin's bytes" "
+		both 15 k 1 '\"posts\": [{\"id\": 150, \"author\": \"k\"}], \"log\": [15], \"people\": [{\"id\": \"p1\", \"team\": \"k\"}]' &&
+		(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q) &&
+		(
+			cd main &&
+			test_expect_code 137 env DC_CRASH_AT=$point git dc merge -q &&
+			git dc merge -q
+		) &&
+		git -C main rev-parse HEAD^{tree} >main.tree &&
+		git -C twin rev-parse HEAD^{tree} >twin.tree &&
+		test_cmp main.tree twin.tree &&
+		test -z \"\$(git -C main status --porcelain --untracked-files=no)\" &&
+		for r in main twin
+		do
+			(cd \$r && git reset -q --hard HEAD~2) || return 1
+		done
+	"
+done
+
 test_expect_success 'the result checks and verifies' '
 	(
 		cd main &&
