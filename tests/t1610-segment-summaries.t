@@ -220,7 +220,21 @@ do
 		(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q) &&
 		(
 			cd main &&
+			git ls-tree HEAD state/ | sed -n 's/.* blob \\([0-9a-f]*\\).*\\.0000.*/\\1/p' >../ids &&
+			for id in \$(cat ../ids)
+			do
+				test ! -s .git/dc-summaries/\$id || echo \$id
+			done >../before-ids &&
+			test -s ../before-ids &&
 			test_expect_code 137 env DC_CRASH_AT=$point git dc merge -q &&
+			if test $point = blobs || test $point = journal
+			then
+				# the branch did not move: its state's summaries are still there
+				for id in \$(cat ../before-ids)
+				do
+					test -s .git/dc-summaries/\$id || return 1
+				done
+			fi &&
 			git dc merge -q
 		) &&
 		git -C main rev-parse HEAD^{tree} >main.tree &&

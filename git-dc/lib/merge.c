@@ -895,6 +895,10 @@ struct proj_out {
 	struct dc_buf *bytes;	/* content of each, when the fold wrote it */
 	size_t n, alloc;
 	char **paths;		/* owned copies of the paths in files[] */
+	/* segment summaries of the state's contents the new files replace:
+	 * removed once the commit lands (drop_summaries()) */
+	git_oid *drop;
+	size_t ndrop, alloc_drop;
 };
 
 static void proj_out_release(struct proj_out *po)
@@ -908,7 +912,16 @@ static void proj_out_release(struct proj_out *po)
 	free(po->bytes);
 	free(po->paths);
 	free(po->files);
+	free(po->drop);
 	memset(po, 0, sizeof(*po));
+}
+
+static void drop_summaries(const struct proj_out *po, struct dc_repo *r)
+{
+	size_t i;
+
+	for (i = 0; i < po->ndrop; i++)
+		summary_drop(r, &po->drop[i]);
 }
 
 static void proj_add(struct proj_out *po, const char *path, const git_oid *oid, int exists,
@@ -1024,11 +1037,14 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 			dc_buf_reset(&sum);
 			if (!dc_state_chunk_summary(&sum, st, f, k, 1))
 				summary_store(r, &id, &sum);
-			/* the state's old content of this segment is gone (a fold
-			 * from genesis keeps the summaries of genesis's segments) */
+			/* the state's old content of this segment goes, once the
+			 * commit lands (a fold from genesis keeps the summaries of
+			 * genesis's segments) */
 			if (dc_repo_tree_oid(&base_id, in->state_tree, path.buf) &&
-			    !git_oid_equal(&base_id, &id))
-				summary_drop(r, &base_id);
+			    !git_oid_equal(&base_id, &id)) {
+				DC_ALLOC_GROW(po->drop, po->ndrop + 1, po->alloc_drop);
+				git_oid_cpy(&po->drop[po->ndrop++], &base_id);
+			}
 		}
 		proj_add(po, f->path, NULL, 0, NULL);
 	} else {
@@ -1698,6 +1714,8 @@ int dc_merge(struct dc_repo *r, const struct dc_merge_opts *o, struct dc_merge_r
 cleanup:
 	if (ret && err && !err->code)
 		err->code = DC_ERR_FATAL;
+	if (res->committed)
+		drop_summaries(&po, r);
 	for (i = 0; bytes && i < nchanges; i++)
 		dc_buf_release(&bytes[i]);
 	free(bytes);
