@@ -212,7 +212,7 @@ struct dc_count_cache {
  *	<k> k x (<hash> <pos>)		key hashes of the keyed elements
  *	per grouped count of the section, in rules order:
  *	  <g> g x (<len> <value> <count>)	tallies, in order of first use
- *	<check>				FNV-1a of all the bytes before
+ *	<check>				sum_check() of all the bytes before
  *
  * Key hashes only point at candidates: a candidate's segment is read and
  * its key compared whole before it counts as a match. The check is a hash
