@@ -238,13 +238,14 @@ struct dc_lazy {
 	size_t nseg, base_n;
 	struct seg_sum *sum;
 	char *loaded;
-	char *modified;		/* per segment: one of its base elements changed */
 	/* base keys: chains of candidates in position order */
 	uint64_t *khash;
 	size_t *kpos, *knext, nk;
 	size_t *heads, mask;
 };
 
+/* Key hashes as summaries keep them on disk: fixed here, whatever
+ * dc_map_hash() may become. */
 static uint64_t fnv64(const void *p, size_t len, uint64_t h)
 {
 	const unsigned char *c = p;
@@ -496,7 +497,6 @@ static void lazy_free(struct dc_lazy *lz)
 		seg_sum_release(&lz->sum[k]);
 	free(lz->sum);
 	free(lz->loaded);
-	free(lz->modified);
 	free(lz->khash);
 	free(lz->kpos);
 	free(lz->knext);
@@ -564,7 +564,6 @@ static int lazy_open(struct dc_state *st, struct dc_state_file *f, const struct 
 		goto cleanup;
 	lz->s = s;
 	lz->loaded = dc_xcalloc(lz->nseg, 1);
-	lz->modified = dc_xcalloc(lz->nseg, 1);
 	for (k = 0; k < lz->nseg; k++) {
 		lz->base_n += lz->sum[k].n;
 		lz->nk += lz->sum[k].nkeys;
@@ -720,7 +719,8 @@ static int grown_only(const struct dc_state_file *f, size_t k)
 {
 	const struct dc_lazy *lz = f->lazy;
 
-	return lz && k + 1 == lz->nseg && !lz->loaded[k] && !lz->modified[k] &&
+	/* never read, so none of its base elements changed */
+	return lz && k + 1 == lz->nseg && !lz->loaded[k] &&
 		(lz->sum[k].flags & SUM_CANONICAL) && f->doc->u.arr.n > lz->base_n;
 }
 
@@ -817,8 +817,6 @@ static void touch(struct dc_state_file *f, size_t i)
 	if (!f->segment)
 		return;
 	k = i / f->segment;
-	if (f->lazy && i < f->lazy->base_n)
-		f->lazy->modified[k] = 1;
 	if (k >= f->ntouched) {
 		size_t n = k + 1 > 2 * f->ntouched ? k + 1 : 2 * f->ntouched;
 		f->touched = dc_xrealloc(f->touched, n);
