@@ -22,14 +22,6 @@ write_rules () {
 	EOF
 }
 
-# delta <frame> <stream> <second> <sections>: commit one delta
-delta () {
-	mkdir -p $D &&
-	printf "{\"frame\": %s, \"stream_id\": \"%s\", \"utc\": \"2026-01-01T00:%02d:%02dZ\", %s}\n" \
-		"$1" "$2" "$1" "$3" "$4" >"$D/frame-$1-$2.json" &&
-	dc_commit_file "$D/frame-$1-$2.json" "delta $1 $2"
-}
-
 # logical <repo> <stem>: the segments of <stem> in order, as one array
 logical () {
 	(
@@ -58,8 +50,8 @@ test_expect_success 'setup: a genesis with the array in one plain file' '
 test_expect_success 'the first merge splits the array into segments of N' '
 	(
 		cd main &&
-		delta 1 a 1 "\"posts\": [{\"id\": 1, \"author\": \"a\"}, {\"id\": 2, \"author\": \"a\"}], \"people\": [{\"id\": \"p1\", \"n\": 1}]" &&
-		delta 1 b 2 "\"posts\": [{\"id\": 3, \"author\": \"b\"}, {\"id\": 1, \"author\": \"dup\"}], \"people\": [{\"id\": \"p2\", \"n\": 2}]" &&
+		dc_commit_delta 1 a 1 "\"posts\": [{\"id\": 1, \"author\": \"a\"}, {\"id\": 2, \"author\": \"a\"}], \"people\": [{\"id\": \"p1\", \"n\": 1}]" &&
+		dc_commit_delta 1 b 2 "\"posts\": [{\"id\": 3, \"author\": \"b\"}, {\"id\": 1, \"author\": \"dup\"}], \"people\": [{\"id\": \"p2\", \"n\": 2}]" &&
 		git dc merge -q &&
 		! test -e state/posts.json &&
 		git ls-tree --name-only HEAD state/ >names &&
@@ -94,7 +86,7 @@ test_expect_success 'segment files are written in the canonical layout' '
 test_expect_success 'a frame rewrites only the segments it touched' '
 	(
 		cd main &&
-		delta 2 a 1 "\"posts\": [{\"id\": 4, \"author\": \"a\"}]" &&
+		dc_commit_delta 2 a 1 "\"posts\": [{\"id\": 4, \"author\": \"a\"}]" &&
 		git dc merge --json >m.json &&
 		jq -r ".changed[]" m.json | sort >changed &&
 		cat >expect <<-\EOF &&
@@ -103,7 +95,7 @@ test_expect_success 'a frame rewrites only the segments it touched' '
 		state/stats.json
 		EOF
 		test_cmp expect changed &&
-		delta 3 b 1 "\"people\": [{\"id\": \"p1\", \"n\": 10}, {\"id\": \"p3\", \"n\": 3}]" &&
+		dc_commit_delta 3 b 1 "\"people\": [{\"id\": \"p1\", \"n\": 10}, {\"id\": \"p3\", \"n\": 3}]" &&
 		git dc merge --json >m.json &&
 		jq -r ".changed[]" m.json | sort >changed &&
 		cat >expect <<-\EOF &&
@@ -118,11 +110,11 @@ test_expect_success 'a frame rewrites only the segments it touched' '
 test_expect_success 'an upsert into an early segment rewrites that segment only' '
 	(
 		cd main &&
-		delta 4 c 1 "\"people\": [{\"id\": \"p4\"}, {\"id\": \"p5\"}, {\"id\": \"p6\"}, {\"id\": \"p7\"}]" &&
+		dc_commit_delta 4 c 1 "\"people\": [{\"id\": \"p4\"}, {\"id\": \"p5\"}, {\"id\": \"p6\"}, {\"id\": \"p7\"}]" &&
 		git dc merge -q &&
 		test "$(jq length state/people.000001.json)" = 3 &&
 		test "$(jq length state/people.000002.json)" = 1 &&
-		delta 5 c 1 "\"people\": [{\"id\": \"p5\", \"n\": 55}]" &&
+		dc_commit_delta 5 c 1 "\"people\": [{\"id\": \"p5\", \"n\": 55}]" &&
 		git dc merge --json >m.json &&
 		jq -r ".changed[]" m.json | sort >changed &&
 		cat >expect <<-\EOF &&
@@ -165,7 +157,7 @@ test_expect_success 'one merge of every frame gives the same bytes as frame by f
 test_expect_success 'a late delta re-folds into the right segments' '
 	(
 		cd main &&
-		delta 1 late 9 "\"posts\": [{\"id\": 100, \"author\": \"l\"}]" &&
+		dc_commit_delta 1 late 9 "\"posts\": [{\"id\": 100, \"author\": \"l\"}]" &&
 		git dc merge -q &&
 		logical . posts | jq -c "[.[].id]" >ids &&
 		echo "[0,1,2,3,100,4]" >expect &&
@@ -235,7 +227,7 @@ test_expect_success 'a segment that is not an array stops the merge, nothing wri
 		git config core.hooksPath /dev/null &&
 		echo "{\"not\": \"an array\"}" >state/posts.000000.json &&
 		dc_commit_file state/posts.000000.json "break a segment" &&
-		delta 9 a 1 "\"posts\": [{\"id\": 9, \"author\": \"a\"}]" &&
+		dc_commit_delta 9 a 1 "\"posts\": [{\"id\": 9, \"author\": \"a\"}]" &&
 		git rev-parse HEAD >before &&
 		test_expect_code 1 git dc merge 2>err &&
 		grep "canonical file .state/posts.000000.json. is an object, a segmented section needs an array" err &&

@@ -30,19 +30,10 @@ write_rules () {
 	EOF
 }
 
-# delta <frame> <stream> <second> <sections>: commit one delta in the
-# current repository
-delta () {
-	mkdir -p $D &&
-	printf "{\"frame\": %s, \"stream_id\": \"%s\", \"utc\": \"2026-01-01T00:%02d:%02dZ\", %s}\n" \
-		"$1" "$2" "$1" "$3" "$4" >"$D/frame-$1-$2.json" &&
-	dc_commit_file "$D/frame-$1-$2.json" "delta $1 $2"
-}
-
 # both <frame> <stream> <second> <sections>: the same delta in both clones
 both () {
-	(cd main && delta "$@") &&
-	(cd twin && delta "$@")
+	(cd main && dc_commit_delta "$@") &&
+	(cd twin && dc_commit_delta "$@")
 }
 
 # merge_both [<merge option>...]: merge in both (main's trace in

@@ -119,6 +119,16 @@ dc_commit_file () {
 	git commit -q --no-verify -m "$2"
 }
 
+# dc_commit_delta <frame> <stream> <second> <sections>: write and commit
+# state/stream_deltas/frame-<frame>-<stream>.json, at utc
+# 2026-01-01T00:<frame>:<second>Z, with the sections given (JSON members)
+dc_commit_delta () {
+	mkdir -p state/stream_deltas &&
+	printf "{\"frame\": %s, \"stream_id\": \"%s\", \"utc\": \"2026-01-01T00:%02d:%02dZ\", %s}\n" \
+		"$1" "$2" "$1" "$3" "$4" >"state/stream_deltas/frame-$1-$2.json" &&
+	dc_commit_file "state/stream_deltas/frame-$1-$2.json" "delta $1 $2"
+}
+
 # dc_start_daemon <base path> <repository>: serve the repositories under
 # <base path> with `git daemon` on 127.0.0.1 (receive-pack on, so a push
 # runs the server's hooks as on a real server) and set DC_DAEMON_URL. The
