@@ -27,8 +27,9 @@ PROVE_FLAGS ?=
 
 .DEFAULT_GOAL := all
 # libcrypto (a dependency of libgit2-dev): git blob ids of big canonical
-# files at the speed of the CPU's SHA instructions (git dc verify)
-PKGS = libgit2 json-c libbsd libcrypto
+# files at the speed of the CPU's SHA instructions (merge, verify); zlib
+# (likewise): the loose objects git dc writes itself (git-dc/lib/loose.c)
+PKGS = libgit2 json-c libbsd libcrypto zlib
 # Generated once: installs missing packages (as root on Debian) or says what
 # to install, then records the compiler flags. Make restarts after making it.
 DEPS_MK = build-deps.mak
@@ -40,7 +41,8 @@ $(DEPS_MK): contrib/ensure-deps Makefile
 
 DC_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
-	-D_GNU_SOURCE -Igit-dc/lib $(DEPS_CFLAGS)
+	-D_GNU_SOURCE -pthread -Igit-dc/lib $(DEPS_CFLAGS)
+DC_LDFLAGS = -pthread
 ifdef SANITIZE
 DC_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 DC_LDFLAGS += -fsanitize=$(SANITIZE)

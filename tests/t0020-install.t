@@ -220,7 +220,7 @@ test_expect_success ASCIIDOCTOR,DPKG_DEB 'make deb builds a package that declare
 	EOF
 	test_cmp expect fields &&
 	dpkg-deb -f git-dc.deb Depends | tr -d " " | tr , "\n" | sed "s/(.*//" >depends &&
-	for p in git libgit2-1.5 libjson-c5 libbsd0 libssl3
+	for p in git libgit2-1.5 libjson-c5 libbsd0 libssl3 zlib1g
 	do
 		grep -x "$p" depends || return 1
 	done &&

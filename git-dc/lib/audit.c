@@ -1,6 +1,7 @@
 #include "audit.h"
 #include "archive.h"
 #include "jdiff.h"
+#include "loose.h"
 #include "map.h"
 #include "merge.h"
 #include "trace.h"
@@ -146,29 +147,12 @@ int dc_replay_finish(struct dc_replay *p, struct dc_err *err)
 	return 0;
 }
 
-/*
- * The git blob id of `len` bytes: SHA-1 of "blob <len>\0" and the bytes.
- * libcrypto's SHA-1 uses the CPU's SHA instructions, several times the
- * speed of libgit2's collision-detecting one; ids of canonical files
- * written by git dc are not where a collision attack would come from (git
- * itself checks the objects it stores).
- */
+/* The blob id of `len` bytes (loose.h: libcrypto's SHA-1). */
 static int blob_id(git_oid *oid, const char *buf, size_t len, const char *path,
 		   struct dc_err *err)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hdr[32];
-	int n = snprintf(hdr, sizeof(hdr), "blob %zu", len), ok;
-
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-		EVP_DigestUpdate(ctx, hdr, (size_t)n + 1) && EVP_DigestUpdate(ctx, buf, len) &&
-		EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == GIT_OID_RAWSZ;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	if (dc_blob_id(oid, buf, len))
 		return dc_err_set(err, DC_ERR_FATAL, "cannot hash '%s'", path);
-	git_oid_fromraw(oid, md);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "repo.h"
 #include "trace.h"
 #include "rules.h"
+#include "loose.h"
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
 #include <errno.h>
@@ -67,6 +68,12 @@ static int fast_loose_objects(struct dc_repo *r, struct dc_err *err)
 			loose->free(loose);
 		dc_git_err(err, DC_ERR_FATAL, "cannot open the object database");
 		goto cleanup;
+	}
+	/* blobs are written by git dc itself, but not into a quarantine
+	 * (pre-receive) or an object directory set for this process */
+	r->loose_level = level;
+	if (!getenv("GIT_OBJECT_DIRECTORY")) {
+		r->objects_dir = dc_buf_detach(&dir, NULL);
 	}
 	ret = 0;
 cleanup:
@@ -234,6 +241,7 @@ int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 
 void dc_repo_release(struct dc_repo *r)
 {
+	free(r->objects_dir);
 	git_repository_free(r->git);
 	memset(r, 0, sizeof(*r));
 }
@@ -463,6 +471,18 @@ void dc_tree_entries_free(struct dc_tree_entry *e, size_t n)
 int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
 		       struct dc_err *err)
 {
+	git_odb *odb = NULL;
+	int e;
+
+	if (r->objects_dir) {
+		if (git_repository_odb(&odb, r->git))
+			return dc_git_err(err, DC_ERR_FATAL, "cannot open the object database");
+		e = dc_loose_write_blob(oid, r->objects_dir, r->loose_level, buf, len, odb, err);
+		git_odb_free(odb);
+		if (e <= 0)
+			return e;
+		/* packed already: libgit2 refreshes the pack */
+	}
 	if (git_blob_create_from_buffer(oid, r->git, buf, len))
 		return dc_git_err(err, DC_ERR_FATAL, "cannot write a blob");
 	return 0;

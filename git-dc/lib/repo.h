@@ -19,9 +19,13 @@ struct dc_repo {
 	int bare;
 	const char *workdir;	/* NULL when bare; owned by libgit2 */
 	const char *gitdir;	/* this worktree's git directory */
+	/* where git dc writes new loose blobs itself (loose.h), at zlib
+	 * level loose_level; NULL: through libgit2 */
+	char *objects_dir;
+	int loose_level;
 };
 
-#define DC_REPO_INIT { NULL, 0, NULL, NULL }
+#define DC_REPO_INIT { NULL, 0, NULL, NULL, NULL, 1 }
 
 /*
  * Open the repository git would use here: $GIT_DIR (and $GIT_WORK_TREE) when

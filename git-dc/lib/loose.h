@@ -1,0 +1,39 @@
+#ifndef DC_LOOSE_H
+#define DC_LOOSE_H
+
+#include "err.h"
+#include <git2.h>
+#include <stddef.h>
+
+/*
+ * Blobs as loose objects, written by git dc itself: a merge rewrites
+ * canonical files of many megabytes, and libgit2 hashes them with its
+ * collision-detecting SHA-1 and compresses them on one core.
+ */
+
+/*
+ * The git blob id of `len` bytes: SHA-1 of "blob <len>\0" and the bytes,
+ * with libcrypto's SHA-1 (the CPU's SHA instructions). Ids of canonical
+ * files git dc writes are not where a collision attack would come from:
+ * git checks the objects it receives itself.
+ */
+int dc_blob_id(git_oid *oid, const void *buf, size_t len);
+
+/*
+ * Write `len` bytes as the loose blob object <objects_dir>/xx/yyyy..., in
+ * git's format (zlib at `level` of "blob <len>\0" and the bytes), through
+ * a temporary file renamed into place. From DC_LOOSE_SPLIT bytes on, the
+ * second part is compressed on a second thread while the first is hashed
+ * and compressed: the two deflate streams join into one (the first ends
+ * with a sync flush; the second starts from the last 32 KiB of the first
+ * as its dictionary), with the zlib header and the Adler-32 of the whole.
+ * A loose object already there only gets its time refreshed, as git
+ * refreshes an object it would write again. Returns 1, with *oid set and
+ * nothing written, when the object is not loose there (it may be packed):
+ * the caller writes it through libgit2, which refreshes packs.
+ */
+#define DC_LOOSE_SPLIT ((size_t)1 << 20)
+int dc_loose_write_blob(git_oid *oid, const char *objects_dir, int level, const void *buf,
+			size_t len, git_odb *odb, struct dc_err *err);
+
+#endif
