@@ -112,11 +112,28 @@ test_expect_success 'a staged edit is not read either' '
 	grep "^trace: read from the work tree: state/log.json$" main.trace
 '
 
+test_expect_success 'the work tree file is replaced whole: a reader of the old one keeps it, no temporary left' '
+	both 5 a 1 "\"log\": [\"five\"]" &&
+	cp main/state/log.json old &&
+	exec 8<main/state/log.json &&
+	merge_both &&
+	cat <&8 >seen &&
+	exec 8<&- &&
+	test_cmp old seen &&
+	git -C main cat-file blob HEAD:state/log.json >expect &&
+	test_cmp expect main/state/log.json &&
+	git -C main status --porcelain --untracked-files=all >untracked &&
+	test ! -s untracked &&
+	ls -a main/state >listing &&
+	! grep "dc-tmp" listing
+'
+
 test_expect_success 'check and verify agree with what was merged' '
 	(cd main && git dc check && git dc verify -q) &&
 	git -C main cat-file blob HEAD:state/log.json >expect &&
 	test_cmp expect main/state/log.json &&
-	grep "\"four\"" expect
+	grep "\"four\"" expect &&
+	grep "\"five\"" expect
 '
 
 test_done
