@@ -242,6 +242,7 @@ int dc_repo_open(struct dc_repo *r, struct dc_err *err)
 void dc_repo_release(struct dc_repo *r)
 {
 	free(r->objects_dir);
+	git_index_free(r->clean_index);
 	git_repository_free(r->git);
 	memset(r, 0, sizeof(*r));
 }
@@ -742,20 +743,23 @@ static int same_stat(const struct stat *a, const struct stat *b)
 }
 
 /*
- * Read blob `id` at `path` from the work tree when the index says the file
- * holds it: the index entry has that id and the file's stat data, and the
- * file was last written before the index (git's own test of a clean file,
- * racy entries excluded). Only for big blobs (DC_CLEAN_READ bytes and up),
- * where inflating costs more than reading the index. 1 when read; 0 when
- * the blob must be read instead (out is then empty).
+ * Read blob `id` at `path` from the work tree when the index on disk says
+ * the file holds it: the index entry has that id and the file's stat data,
+ * and the file was last written before the index (git's own test of a
+ * clean file, racy entries excluded). The index is a private copy, read
+ * again whenever the file changes: the repository's own may hold changes
+ * not written yet, which a re-read would drop. Only for big blobs
+ * (DC_CLEAN_READ bytes and up), where inflating costs more than reading
+ * the index. 1 when read; 0 when the blob must be read instead (out is
+ * then empty).
  */
 #define DC_CLEAN_READ ((size_t)1 << 20)
 static int read_clean_file(struct dc_buf *out, struct dc_repo *r, const char *path,
 			   const git_oid *id)
 {
 	struct dc_buf full = DC_BUF_INIT;
+	const char *index_file = getenv("GIT_INDEX_FILE");
 	const git_index_entry *ie;
-	git_index *idx = NULL;
 	git_odb *odb = NULL;
 	git_object_t type;
 	struct stat st, after, ist;
@@ -764,11 +768,21 @@ static int read_clean_file(struct dc_buf *out, struct dc_repo *r, const char *pa
 
 	if (!r->workdir || git_repository_odb(&odb, r->git) ||
 	    git_odb_read_header(&size, &type, odb, id) || type != GIT_OBJECT_BLOB ||
-	    size < DC_CLEAN_READ ||
-	    git_repository_index(&idx, r->git) || git_index_read(idx, 0) ||
-	    !(ie = git_index_get_bypath(idx, path, 0)) || !git_oid_equal(&ie->id, id) ||
-	    (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE) ||
-	    !git_index_path(idx) || stat(git_index_path(idx), &ist))
+	    size < DC_CLEAN_READ)
+		goto done;
+	if (!r->clean_index) {
+		if (!index_file || !*index_file) {
+			dc_buf_addf(&full, "%sindex", r->gitdir);
+			index_file = full.buf;
+		}
+		if (git_index_open(&r->clean_index, index_file))
+			goto done;
+		dc_buf_reset(&full);
+	}
+	if (git_index_read(r->clean_index, 0) ||
+	    !(ie = git_index_get_bypath(r->clean_index, path, 0)) ||
+	    !git_oid_equal(&ie->id, id) || (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE) ||
+	    !git_index_path(r->clean_index) || stat(git_index_path(r->clean_index), &ist))
 		goto done;
 	dc_buf_addf(&full, "%s%s", r->workdir, path);
 	if ((fd = open(full.buf, O_RDONLY | O_NOFOLLOW)) < 0 || fstat(fd, &st) ||
@@ -793,7 +807,6 @@ done:
 	else
 		dc_buf_reset(out);
 	dc_buf_release(&full);
-	git_index_free(idx);
 	git_odb_free(odb);
 	return ok;
 }

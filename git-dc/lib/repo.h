@@ -23,9 +23,12 @@ struct dc_repo {
 	 * level loose_level; NULL: through libgit2 */
 	char *objects_dir;
 	int loose_level;
+	/* the index as on disk, to find canonical files clean in the work
+	 * tree (never changed in memory; NULL until first needed) */
+	git_index *clean_index;
 };
 
-#define DC_REPO_INIT { NULL, 0, NULL, NULL, NULL, 1 }
+#define DC_REPO_INIT { NULL, 0, NULL, NULL, NULL, 1, NULL }
 
 /*
  * Open the repository git would use here: $GIT_DIR (and $GIT_WORK_TREE) when
