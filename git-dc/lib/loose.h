@@ -13,9 +13,10 @@
 
 /*
  * The git blob id of `len` bytes: SHA-1 of "blob <len>\0" and the bytes,
- * with libcrypto's SHA-1 (the CPU's SHA instructions). Ids of canonical
- * files git dc writes are not where a collision attack would come from:
- * git checks the objects it receives itself.
+ * from 256 KiB on with libcrypto's SHA-1 (the CPU's SHA instructions),
+ * below with libgit2's. Ids of canonical files git dc writes are not where
+ * a collision attack would come from: git checks the objects it receives
+ * itself.
  */
 int dc_blob_id(git_oid *oid, const void *buf, size_t len);
 

@@ -137,6 +137,17 @@ int main(void)
 			check_blob(objects.buf, odb, sizes[i], levels[k], 0);
 	check_blob(objects.buf, odb, 2 * DC_LOOSE_SPLIT + 3, 1, 1);
 
+	/* the id alone, on both sides of the size where libcrypto takes over */
+	for (i = 0; i < 6; i++) {
+		static const size_t idsizes[] = { 0, 1, ((size_t)256 << 10) - 1, (size_t)256 << 10,
+			((size_t)256 << 10) + 1, 5 * DC_LOOSE_SPLIT };
+		bytes = make_bytes(idsizes[i], 1);
+		git_odb_hash(&id2, bytes, idsizes[i], GIT_OBJECT_BLOB);
+		tap_ok(!dc_blob_id(&id, bytes, idsizes[i]) && git_oid_equal(&id, &id2),
+		       "dc_blob_id of %zu bytes is git's id", idsizes[i]);
+		free(bytes);
+	}
+
 	/* written again: the object is kept and its time refreshed */
 	bytes = make_bytes(100, 0);
 	dc_blob_id(&id, bytes, 100);
