@@ -1,9 +1,11 @@
 #include "buf.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bsd/string.h>
 #include <bsd/stdlib.h>
+#include <unistd.h>
 
 char dc_buf_empty[1];
 
@@ -202,4 +204,23 @@ void dc_buf_addquoted(struct dc_buf *b, const char *s, size_t len, size_t max)
 	dc_buf_addch(b, '\'');
 	if (n < len)
 		dc_buf_adds(b, "...");
+}
+
+int dc_buf_read_fd(struct dc_buf *b, int fd, size_t len)
+{
+	size_t got = 0;
+
+	dc_buf_grow(b, len);
+	while (got < len) {
+		ssize_t n = read(fd, b->buf + b->len + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			b->buf[b->len] = '\0';
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	dc_buf_setlen(b, b->len + len);
+	return 0;
 }

@@ -38,6 +38,9 @@ void dc_buf_addf(struct dc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void dc_buf_vaddf(struct dc_buf *b, const char *fmt, va_list ap);
 void dc_buf_addbuf(struct dc_buf *b, const struct dc_buf *other);
+/* Append exactly `len` bytes read from `fd`: 0, or -1 (b as it was) when
+ * the file ends first or a read fails. */
+int dc_buf_read_fd(struct dc_buf *b, int fd, size_t len);
 /* Append `s` (len bytes) quoted and escaped for a message: 'abc', with
  * control characters and invalid UTF-8 shown as \xNN, at most `max` bytes
  * of the input (then "..."). */

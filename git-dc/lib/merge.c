@@ -458,23 +458,8 @@ static int summary_from_cache(void *data, const char *path, struct dc_buf *out, 
 	summary_file(&file, c->r, &id);
 	fd = open(file.buf, O_RDONLY);
 	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-	    sb.st_size < (off_t)1 << 30) {
-		size_t want = (size_t)sb.st_size, got = 0;
-
-		dc_buf_grow(out, want);
-		while (got < want) {
-			ssize_t n = read(fd, out->buf + got, want - got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		if (got == want) {
-			dc_buf_setlen(out, want);
-			*found = 1;
-		}
-	}
+	    sb.st_size < (off_t)1 << 30 && !dc_buf_read_fd(out, fd, (size_t)sb.st_size))
+		*found = 1;
 	if (fd >= 0)
 		close(fd);
 	dc_buf_release(&file);

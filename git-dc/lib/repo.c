@@ -763,7 +763,7 @@ static int read_clean_file(struct dc_buf *out, struct dc_repo *r, const char *pa
 	git_odb *odb = NULL;
 	git_object_t type;
 	struct stat st, after, ist;
-	size_t size, got = 0;
+	size_t size;
 	int fd = -1, ok = 0;
 
 	if (!r->workdir || git_repository_odb(&odb, r->git) ||
@@ -788,23 +788,12 @@ static int read_clean_file(struct dc_buf *out, struct dc_repo *r, const char *pa
 	if ((fd = open(full.buf, O_RDONLY | O_NOFOLLOW)) < 0 || fstat(fd, &st) ||
 	    !S_ISREG(st.st_mode) || (size_t)st.st_size != size || !stat_clean(ie, &st, &ist))
 		goto done;
-	dc_buf_grow(out, size);
-	while (got < size) {
-		ssize_t n = read(fd, out->buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto done;
-		got += (size_t)n;
-	}
-	/* not written to meanwhile */
-	ok = !fstat(fd, &after) && same_stat(&st, &after);
+	/* read whole, and not written to meanwhile */
+	ok = !dc_buf_read_fd(out, fd, size) && !fstat(fd, &after) && same_stat(&st, &after);
 done:
 	if (fd >= 0)
 		close(fd);
-	if (ok)
-		dc_buf_setlen(out, size);
-	else
+	if (!ok)
 		dc_buf_reset(out);
 	dc_buf_release(&full);
 	git_odb_free(odb);
