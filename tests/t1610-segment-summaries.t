@@ -70,10 +70,7 @@ test_expect_success 'setup: a genesis with duplicate keys across segments, and a
 		git dc init -q &&
 		git config core.hooksPath /dev/null
 	) &&
-	git clone -q main twin &&
-	git -C twin config core.hooksPath /dev/null &&
-	git -C twin config user.name "$(git -C main config user.name || echo t)" &&
-	git -C twin config user.email "$(git -C main config user.email || echo t@t)"
+	dc_twin main twin
 '
 
 test_expect_success 'the first merge splits the plain files and leaves summaries of the segments' '

@@ -52,10 +52,7 @@ test_expect_success 'setup: a 1.3 MiB log in one file, and a twin' '
 		git dc init -q &&
 		git config core.hooksPath /dev/null
 	) &&
-	git clone -q main twin &&
-	git -C twin config core.hooksPath /dev/null &&
-	git -C twin config user.name "$(git -C main config user.name || echo t)" &&
-	git -C twin config user.email "$(git -C main config user.email || echo t@t)"
+	dc_twin main twin
 '
 
 test_expect_success 'a clean file is read from the work tree' '

@@ -129,6 +129,16 @@ dc_commit_delta () {
 	dc_commit_file "state/stream_deltas/frame-$1-$2.json" "delta $1 $2"
 }
 
+# dc_twin <repository> <twin>: a clone of <repository> that merges the
+# same deltas under the same identity, hooks off as in <repository>: what
+# a twin-clone test compares trees against.
+dc_twin () {
+	git clone -q "$1" "$2" &&
+	git -C "$2" config core.hooksPath /dev/null &&
+	git -C "$2" config user.name "$(git -C "$1" config user.name || echo t)" &&
+	git -C "$2" config user.email "$(git -C "$1" config user.email || echo t@t)"
+}
+
 # dc_start_daemon <base path> <repository>: serve the repositories under
 # <base path> with `git daemon` on 127.0.0.1 (receive-pack on, so a push
 # runs the server's hooks as on a real server) and set DC_DAEMON_URL. The
