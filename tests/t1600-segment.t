@@ -38,11 +38,7 @@ test_expect_success 'setup: a genesis with the array in one plain file' '
 		write_rules &&
 		mkdir state &&
 		printf "[\n  {\n    \"id\": 0,\n    \"author\": \"z\"\n  }\n]\n" >state/posts.json &&
-		git add .dc state &&
-		test_tick &&
-		git commit -q -m genesis &&
-		git dc init -q &&
-		git config core.hooksPath /dev/null &&
+		dc_commit_genesis &&
 		git tag genesis
 	)
 '

@@ -64,11 +64,7 @@ test_expect_success 'setup: a genesis with duplicate keys across segments, and a
 		[{"id": "p0", "team": "t1"}, {"id": "p1", "team": "t1"}, {"id": "p2", "team": "t2"},
 		 {"id": "p0", "team": "second"}]
 		EOF
-		git add .dc state &&
-		test_tick &&
-		git commit -q -m genesis &&
-		git dc init -q &&
-		git config core.hooksPath /dev/null
+		dc_commit_genesis
 	) &&
 	dc_twin main twin
 '

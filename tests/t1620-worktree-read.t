@@ -46,11 +46,7 @@ test_expect_success 'setup: a 1.3 MiB log in one file, and a twin' '
 			print \"]\" }" >state/log.json &&
 		echo "[]" >state/people.json &&
 		test $(wc -c <state/log.json) -gt 1048576 &&
-		git add .dc state &&
-		test_tick &&
-		git commit -q -m genesis &&
-		git dc init -q &&
-		git config core.hooksPath /dev/null
+		dc_commit_genesis
 	) &&
 	dc_twin main twin
 '

@@ -129,6 +129,17 @@ dc_commit_delta () {
 	dc_commit_file "state/stream_deltas/frame-$1-$2.json" "delta $1 $2"
 }
 
+# dc_commit_genesis: in a repository holding .dc/rules.json and state/,
+# commit both as its genesis, make it a dc repository with those rules,
+# and turn its hooks off (the tests commit deltas with plain git).
+dc_commit_genesis () {
+	git add .dc state &&
+	test_tick &&
+	git commit -q -m genesis &&
+	git dc init -q &&
+	git config core.hooksPath /dev/null
+}
+
 # dc_twin <repository> <twin>: a clone of <repository> that merges the
 # same deltas under the same identity, hooks off as in <repository>: what
 # a twin-clone test compares trees against.
