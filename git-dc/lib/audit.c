@@ -147,7 +147,7 @@ int dc_replay_finish(struct dc_replay *p, struct dc_err *err)
 	return 0;
 }
 
-/* The blob id of `len` bytes (loose.h: libcrypto's SHA-1). */
+/* The blob id of `len` bytes (loose.h: libcrypto's SHA-1 for big ones). */
 static int blob_id(git_oid *oid, const char *buf, size_t len, const char *path,
 		   struct dc_err *err)
 {

@@ -72,9 +72,8 @@ static int fast_loose_objects(struct dc_repo *r, struct dc_err *err)
 	/* blobs are written by git dc itself, but not into a quarantine
 	 * (pre-receive) or an object directory set for this process */
 	r->loose_level = level;
-	if (!getenv("GIT_OBJECT_DIRECTORY")) {
+	if (!getenv("GIT_OBJECT_DIRECTORY"))
 		r->objects_dir = dc_buf_detach(&dir, NULL);
-	}
 	ret = 0;
 cleanup:
 	git_odb_free(odb);
