@@ -41,7 +41,7 @@ int cmd_archive(int argc, const char **argv)
 	struct dc_progress progress;
 	int json = 0, quiet = 0, has_before = 0, code;
 	struct dc_option opts[] = {
-		OPT_U64(0, "before", &o.before, &has_before, "<frame>",
+		OPT_FRAME(0, "before", &o.before, &has_before, "<frame>",
 			"archive the deltas of every frame below this one"),
 		OPT_BOOL('n', "dry-run", &o.dry_run, "build the archive and prove it, commit nothing"),
 		OPT_BOOL('q', "quiet", &quiet, "no progress, and no summary"),

@@ -147,7 +147,7 @@ int cmd_log(int argc, const char **argv)
 	git_oid commit;
 	int code;
 	struct dc_option opts[] = {
-		OPT_U64(0, "frame", &lo.frame, &lo.has_frame, "<n>", "only the deltas of frame <n>"),
+		OPT_FRAME(0, "frame", &lo.frame, &lo.has_frame, "<n>", "only the deltas of frame <n>"),
 		OPT_STRING(0, "stream", &lo.stream, "<id>", "only the deltas of stream <id>"),
 		OPT_BOOL(0, "events", &lo.events, "show every event, one per line"),
 		OPT_BOOL(0, "json", &lo.json, "print one JSON document"),

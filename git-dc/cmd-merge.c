@@ -179,7 +179,7 @@ int cmd_merge(int argc, const char **argv)
 	int json = 0, quiet = 0, fetch = 0, push = 0, streams = 0, code;
 	struct dc_merge_opts *o = &po.merge;
 	struct dc_option opts[] = {
-		OPT_U64(0, "frame", &po.merge.frame, &po.merge.has_frame, "<n>",
+		OPT_FRAME(0, "frame", &po.merge.frame, &po.merge.has_frame, "<n>",
 			"merge the deltas of frames <= n (default: every frame)"),
 		OPT_BOOL('n', "dry-run", &po.merge.dry_run, "show what would be merged, write nothing"),
 		OPT_BOOL('q', "quiet", &quiet, "print only the summary line, no progress"),

@@ -99,7 +99,7 @@ int cmd_replay(int argc, const char **argv)
 	git_oid tip, blob;
 	char hex[GIT_OID_HEXSZ + 1];
 	struct dc_option opts[] = {
-		OPT_U64(0, "to", &to, &has_to, "<frame>",
+		OPT_FRAME(0, "to", &to, &has_to, "<frame>",
 			"the state at the end of this frame (default: the merged frame)"),
 		OPT_STRING(0, "out", &out, "<dir>", "write every canonical file under <dir>"),
 		OPT_BOOL('q', "quiet", &quiet, "no progress, and no summary line with --out"),

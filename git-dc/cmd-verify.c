@@ -87,7 +87,7 @@ int cmd_verify(int argc, const char **argv)
 	size_t i, bad_commits = 0;
 	git_oid tip;
 	struct dc_option opts[] = {
-		OPT_U64(0, "from", &o.from, &o.has_from, "<frame>",
+		OPT_FRAME(0, "from", &o.from, &o.has_from, "<frame>",
 			"check from the first commit that records this frame"),
 		OPT_BOOL(0, "tip", &o.tip_only,
 			 "only compare <rev> with a replay from genesis, not its history"),

@@ -1,4 +1,5 @@
 #include "parse-options.h"
+#include "delta.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +66,15 @@ static void set_value(const struct dc_option *o, const char *arg, const char *sh
 		*(const char **)o->value = arg;
 		break;
 	case DC_OPT_U64:
+	case DC_OPT_FRAME:
 		if (parse_u64(arg, (uint64_t *)o->value)) {
 			fprintf(stderr, "error: option '%s' expects a non-negative integer, got '%s'\n",
 				shown, arg);
+			dc_usage_with_options(usage, opts, 1);
+		}
+		if (o->type == DC_OPT_FRAME && *(uint64_t *)o->value >= DC_FRAME_LIMIT) {
+			fprintf(stderr, "error: %s %s is too large (frames are < 2^53)\n", shown,
+				arg);
 			dc_usage_with_options(usage, opts, 1);
 		}
 		if (o->flag)

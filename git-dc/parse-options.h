@@ -20,6 +20,8 @@ enum dc_opt_type {
 	DC_OPT_BOOL,		/* int *: set to 1 (--no-<name> sets 0) */
 	DC_OPT_STRING,		/* const char **: the value */
 	DC_OPT_U64,		/* uint64_t * and the has-flag int * in `flag` */
+	DC_OPT_FRAME,		/* as DC_OPT_U64, below 2^53 (PROTOCOL section 1;
+				 * `git dc delta` checks its own --frame) */
 };
 
 struct dc_option {
@@ -29,13 +31,14 @@ struct dc_option {
 	void *value;
 	const char *argh;	/* the value's name in the usage: "<n>" */
 	const char *help;
-	int *flag;		/* DC_OPT_U64: set to 1 when given */
+	int *flag;		/* DC_OPT_U64, DC_OPT_FRAME: set to 1 when given */
 };
 
 #define OPT_END() { DC_OPT_END, 0, NULL, NULL, NULL, NULL, NULL }
 #define OPT_BOOL(s, l, v, h) { DC_OPT_BOOL, (s), (l), (v), NULL, (h), NULL }
 #define OPT_STRING(s, l, v, a, h) { DC_OPT_STRING, (s), (l), (v), (a), (h), NULL }
 #define OPT_U64(s, l, v, f, a, h) { DC_OPT_U64, (s), (l), (v), (a), (h), (f) }
+#define OPT_FRAME(s, l, v, f, a, h) { DC_OPT_FRAME, (s), (l), (v), (a), (h), (f) }
 
 int dc_parse_options(int argc, const char **argv, const struct dc_option *opts,
 		     const char *const *usage);

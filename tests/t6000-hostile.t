@@ -342,6 +342,24 @@ test_expect_success 'frames beyond 2^53 or written as floats are quarantined' '
 	grep "^quarantined state/stream_deltas/frame-2-s2.json: .frame. is a number, expected an integer$" out
 '
 
+test_expect_success 'a frame of 2^53 given on the command line is refused, nothing changed' '
+	rm -rf big && git clone -q frames big &&
+	git -C big config core.hooksPath /dev/null &&
+	git -C big rev-parse HEAD >head.before &&
+	for cmd in "merge --frame" "replay --out ../o --to" "archive --before" "log --frame" \
+		"verify --from"
+	do
+		test_expect_code 129 git -C big dc $cmd 9007199254740992 >out 2>err &&
+		grep "^error: --[a-z]* 9007199254740992 is too large (frames are < 2^53)\$" err &&
+		grep "^usage: git dc ${cmd%% *} " err || return 1
+	done &&
+	git -C big rev-parse HEAD >head.after &&
+	test_cmp head.before head.after &&
+	! test -e o &&
+	git -C big dc merge --frame 9007199254740991 >out &&
+	grep "^Nothing to merge: frame 1 is up to date\$" out
+'
+
 while read -r name bytes why
 do
 	test_expect_success "a delta with $name is refused and quarantined" "
