@@ -1122,6 +1122,46 @@ test_expect_success 'the quarantined deltas are recorded in .dc/head.json with t
 	)
 '
 
+test_expect_success 'a bad delta arriving after its frame merged: recorded as if it came with the rest' '
+	rm -rf late-q one-go &&
+	git clone -q q late-q && git -C late-q config core.hooksPath /dev/null &&
+	git clone -q q one-go && git -C one-go config core.hooksPath /dev/null &&
+	for r in late-q one-go
+	do
+		(
+			cd $r &&
+			dc_delta_json 1 good2 2026-01-01T00:00:00Z "\"posts_created\": [{\"number\": 9, \"title\": \"nine\"}]" \
+				>state/stream_deltas/frame-1-good2.json &&
+			git add state/stream_deltas/frame-1-good2.json &&
+			git commit -q -m "a good delta" &&
+			if test $r = late-q
+			then
+				git dc merge -q
+			fi &&
+			printf "{\"frame\": 1, \"stream_id\": \"bad2\", \"utc\":" >state/stream_deltas/frame-1-bad2.json &&
+			git add state/stream_deltas/frame-1-bad2.json &&
+			git commit -q -m "a truncated delta" &&
+			git dc merge >../$r.out
+		) || return 1
+	done &&
+	grep "^quarantined state/stream_deltas/frame-1-bad2.json: invalid JSON" late-q.out &&
+	grep "^Merged frame 1: 0 deltas applied (0 late), 0 events, 12 deltas quarantined: " late-q.out &&
+	git -C late-q log -1 --format=%B >msg &&
+	grep "^Dc-Deltas: 0\$" msg && grep "^Dc-Quarantined: 12\$" msg &&
+	git -C late-q rev-parse HEAD^{tree} >late.tree &&
+	git -C one-go rev-parse HEAD^{tree} >one-go.tree &&
+	test_cmp one-go.tree late.tree &&
+	git -C late-q show HEAD:.dc/head.json | jq -r ".quarantined[].path" >paths &&
+	grep "^state/stream_deltas/frame-1-bad2.json\$" paths &&
+	git -C late-q rev-parse HEAD >before &&
+	git -C late-q dc merge >out &&
+	grep "^Nothing to merge: frame 1 is up to date\$" out &&
+	git -C late-q rev-parse HEAD >after &&
+	test_cmp before after &&
+	git -C late-q dc check HEAD &&
+	git -C late-q dc verify -q
+'
+
 test_expect_success 'every later merge reports them again, even with nothing to merge' '
 	(
 		cd q &&

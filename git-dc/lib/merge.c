@@ -521,6 +521,21 @@ static const struct qnote *head_quarantined(const struct head *h, const char *pa
 	return NULL;
 }
 
+/* Whether `quar` (this merge's quarantine) is not the one `h` records. */
+static int quarantine_changed(const struct head *h, struct dc_delta **quar, size_t nquar)
+{
+	size_t i;
+
+	if (nquar != h->nq)
+		return 1;
+	for (i = 0; i < nquar; i++) {
+		const struct qnote *q = head_quarantined(h, quar[i]->path);
+		if (!q || strcmp(q->oid, quar[i]->oid))
+			return 1;
+	}
+	return 0;
+}
+
 static int cmp_delta_ptr(const void *a, const void *b)
 {
 	return dc_delta_cmp(*(struct dc_delta *const *)a, *(struct dc_delta *const *)b);
@@ -1187,6 +1202,31 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	for (i = 0; p.head.present && i < nfold; i++) {
 		if (fold[i]->frame <= p.head.frame)
 			note_add(&res->late, &res->nlate, &alloc_late, fold[i]->path, fold[i], NULL);
+	}
+	if (!nfold && !full && quarantine_changed(&p.head, quar, nquar)) {
+		/*
+		 * Only quarantined deltas are new: the state stays as it is and
+		 * .dc/head.json records them with the delta tree, as a merge
+		 * that met them with the others would have (section 4: the
+		 * same deltas give the same bytes whatever order they came in).
+		 */
+		git_oid head_id;
+
+		SORT(quar, nquar, cmp_delta_path);
+		SORT(res->quarantined, res->nquarantined, cmp_notes);
+		git_oid_fromstr(&genesis, p.head.genesis);
+		dc_buf_reset(&buf);
+		dc_head_write(&buf, p.head.frame, &genesis, &p.rules_oid, &p.deltas_tree,
+			      p.head.has_last ? &p.head.last : NULL, p.head.applied,
+			      (const struct dc_delta *const *)quar, nquar,
+			      dc_json_clone(p.head.derived));
+		if (proj_blob(po, r, in, DC_HEAD_PATH, &buf, &head_id, err))
+			goto cleanup;
+		po->folded = 1;
+		res->frame = p.head.frame;
+		copy_stats(res, NULL, &p.rules);
+		ret = 0;
+		goto cleanup;
 	}
 	if ((!nfold && !full) || (!nfold && !p.head.present)) {
 		/* nothing new (or never merged and nothing to merge): no fold */
