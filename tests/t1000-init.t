@@ -571,6 +571,72 @@ test_expect_success 'a committed canonical file gives no warning and is part of 
 	test_cmp expect actual
 '
 
+# broken_start <name> <printf format>: repository "broken" whose first
+# commit holds state/events.json, which the minimal preset makes canonical
+broken_start () {
+	rm -rf broken && git init -q broken &&
+	mkdir broken/state &&
+	printf "$2" >broken/state/events.json &&
+	git -C broken add state &&
+	(cd broken && test_commit first README "a broken starting state") &&
+	snap broken "$1"
+}
+
+# refused_broken <name> <why>: init refuses, saying <why>, nothing changed
+refused_broken () {
+	test_expect_code 1 git -C broken dc init >out 2>err &&
+	test_must_be_empty out &&
+	grep "^error: canonical file 'state/events.json' $2; nothing was changed\$" err &&
+	grep "^hint: repair 'state/events.json' in a commit of its own first" err &&
+	unchanged broken "$1" &&
+	! test -e broken/.dc &&
+	test_expect_code 1 git -C broken dc init --json >out &&
+	jq -e ".error.message | endswith(\"nothing was changed\")" out
+}
+
+test_expect_success 'a committed canonical file with conflict markers: init refuses' '
+	broken_start markers "<<<<<<< HEAD\n{}\n=======\n[]\n>>>>>>> side\n" &&
+	refused_broken markers "holds conflict markers"
+'
+
+test_expect_success 'a committed canonical file truncated: init refuses' '
+	broken_start truncated "[1, " &&
+	refused_broken truncated "is not valid JSON: line 1, column 5: unexpected end of input"
+'
+
+test_expect_success 'a committed canonical file with a trailing comma: init refuses' '
+	broken_start comma "{\"a\": 1,}\n" &&
+	refused_broken comma "is not valid JSON: line 1, column 8: trailing comma"
+'
+
+test_expect_success 'once repaired in a commit of its own, the file is the genesis' '
+	printf "[1, 2]\n" >broken/state/events.json &&
+	git -C broken commit -q -am "repair the starting state" &&
+	git -C broken dc init -q &&
+	git -C broken show HEAD:state/events.json >actual &&
+	printf "[1, 2]\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'rules committed by hand that name a broken file: the hook and check refuse' '
+	rm -rf byhand && git init -q byhand &&
+	(cd byhand && test_commit first README "by hand") &&
+	git -C byhand dc init -q &&
+	mkdir -p byhand/state &&
+	printf "{\"a\": 1,}\n" >byhand/state/other.json &&
+	git -C byhand add state/other.json &&
+	git -C byhand commit -q -m "an ordinary file" &&
+	git -C byhand dc check HEAD &&
+	jq ".sections.events.file = \"state/other.json\"" byhand/.dc/rules.json >rules &&
+	cp rules byhand/.dc/rules.json &&
+	git -C byhand add .dc/rules.json &&
+	test_must_fail git -C byhand commit -q -m "rules naming it" 2>err &&
+	grep "^error: .state/other.json. is not valid JSON: line 1, column 8: trailing comma\$" err &&
+	git -C byhand -c core.hooksPath=/dev/null commit -q -m "rules naming it" &&
+	test_expect_code 1 git -C byhand dc check HEAD 2>err &&
+	grep "state/other.json. is not valid JSON" err
+'
+
 test_expect_success 'init works in a bare repository, on the branch HEAD names' '
 	git init -q --bare bare.git &&
 	git -C bare.git symbolic-ref HEAD refs/heads/trunk &&

@@ -113,27 +113,82 @@ static int read_workfile(struct dc_buf *out, int *exists, struct dc_repo *r, con
  * has moved. The caller has checked that the work tree holds no other
  * content at those paths, or passes `force` for files the user handed over.
  */
+/* The tree of `old_tree` (may be NULL) with `paths` set to `contents`. */
+static int files_tree(git_oid *out, struct dc_repo *r, const git_tree *old_tree,
+		      const char *const *paths, const struct dc_buf *contents, size_t n,
+		      struct dc_err *err)
+{
+	struct dc_tree_change *ch = dc_xcalloc(n, sizeof(*ch));
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < n; i++) {
+		ch[i].path = paths[i];
+		if (dc_repo_write_blob(&ch[i].oid, r, contents[i].buf, contents[i].len, err))
+			goto cleanup;
+	}
+	ret = dc_repo_tree_update(out, r, old_tree, ch, n, err);
+cleanup:
+	free(ch);
+	return ret;
+}
+
+/*
+ * Refuse rules under which a canonical file, as HEAD holds it, is not
+ * valid JSON or holds conflict markers (PROTOCOL section 7): it would be
+ * the genesis every merge folds into, and no later commit could repair it.
+ * The commit `paths` would make is checked as the hooks would check it.
+ */
+static int genesis_parses(struct dc_repo *r, git_commit *head, const git_tree *old_tree,
+			  const char *const *paths, const struct dc_buf *contents, size_t n,
+			  struct dc_err *err)
+{
+	struct dc_check_result cres = DC_CHECK_RESULT_INIT;
+	git_tree *nt = NULL;
+	git_oid tree_oid;
+	size_t i;
+	int ret = -1;
+
+	if (files_tree(&tree_oid, r, old_tree, paths, contents, n, err))
+		return -1;
+	if (git_tree_lookup(&nt, r->git, &tree_oid)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read the new tree");
+		goto cleanup;
+	}
+	if (dc_check_tree(&cres, r, nt, head ? git_commit_id(head) : NULL, head ? 1 : 0, err))
+		goto cleanup;
+	for (i = 0; i < cres.n; i++) {
+		const struct dc_check_problem *x = &cres.problems[i];
+
+		if (strcmp(x->rule, "invalid-json") && strcmp(x->rule, "conflict-markers"))
+			continue;
+		dc_err_set(err, DC_ERR_REFUSED, "canonical file %s; nothing was changed",
+			   x->message);
+		dc_err_hint(err, "repair '%s' in a commit of its own first: it becomes the"
+			    " genesis every merge folds into", x->path);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	dc_check_result_release(&cres);
+	git_tree_free(nt);
+	return ret;
+}
+
 static int commit_files(char *commit_hex, struct dc_repo *r, const char *refname,
 			git_commit *head, const char *const *paths, const struct dc_buf *contents,
 			size_t n, const char *message, const char *reflog, int force,
 			struct dc_err *err)
 {
-	struct dc_tree_change *ch = dc_xcalloc(n, sizeof(*ch));
 	git_tree *old_tree = NULL, *new_tree = NULL;
 	git_oid tree_oid, commit_oid;
-	size_t i;
 	int ret = -1;
 
 	if (head && git_commit_tree(&old_tree, head)) {
 		dc_git_err(err, DC_ERR_FATAL, "cannot read the tree of HEAD");
 		goto cleanup;
 	}
-	for (i = 0; i < n; i++) {
-		ch[i].path = paths[i];
-		if (dc_repo_write_blob(&ch[i].oid, r, contents[i].buf, contents[i].len, err))
-			goto cleanup;
-	}
-	if (dc_repo_tree_update(&tree_oid, r, old_tree, ch, n, err) ||
+	if (files_tree(&tree_oid, r, old_tree, paths, contents, n, err) ||
 	    dc_repo_commit(&commit_oid, r, &tree_oid, head ? git_commit_id(head) : NULL,
 			   head ? 1 : 0, message, err) ||
 	    dc_repo_cas_ref(r, refname, head ? git_commit_id(head) : NULL, &commit_oid, reflog,
@@ -152,7 +207,6 @@ static int commit_files(char *commit_hex, struct dc_repo *r, const char *refname
 cleanup:
 	git_tree_free(old_tree);
 	git_tree_free(new_tree);
-	free(ch);
 	return ret;
 }
 
@@ -280,6 +334,8 @@ int dc_init(struct dc_repo *r, const struct dc_init_opts *o, struct dc_init_resu
 		for (i = 0; i < ndirty; i++)
 			free(dirty[i]);
 		free(dirty);
+		if (genesis_parses(r, head, tree, paths, contents, n, err))
+			goto cleanup;
 		dc_buf_addf(&msg, "dc: init%s%s\n\nThis commit is the genesis of the dc state:"
 			    " the canonical files\nas they stand here are what every merge folds"
 			    " deltas into.\n", res->preset ? " with the preset " : "",

@@ -1806,6 +1806,15 @@ void dc_check_result_release(struct dc_check_result *res)
 	" frame with 'git dc delta' (only 'git dc archive' removes deltas)"
 
 /* Does a canonical file of the tree parse? Problems for those that don't. */
+/* Whether `path` is the same blob in `a` and `b` (absent from both counts). */
+static int same_entry(const git_tree *a, const git_tree *b, const char *path)
+{
+	git_oid x, y;
+	int ex = dc_repo_tree_oid(&x, a, path), ey = dc_repo_tree_oid(&y, b, path);
+
+	return ex == ey && (!ex || git_oid_equal(&x, &y));
+}
+
 static int check_parses(struct dc_check_result *res, struct dc_repo *r, const git_tree *t,
 			const char *path, struct dc_err *err)
 {
@@ -2028,6 +2037,26 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 		if (ea) {
 			int r2 = check_parses(res, r, tree, path, err);
 			if (r2 < 0)
+				goto cleanup;
+			parse_ok &= r2;
+		}
+	}
+	/*
+	 * Rules that are new or changed make their files canonical whether
+	 * the commit touched them or not: those must be valid JSON too
+	 * (section 7), or every later merge would fail on them.
+	 */
+	if (!nparents || !dc_repo_tree_oid(&(git_oid){{0}}, ptrees[0], DC_RULES_PATH) ||
+	    !same_entry(tree, ptrees[0], DC_RULES_PATH)) {
+		for (i = 0; i < nfiles; i++) {
+			git_oid a, b;
+			int ea = dc_repo_tree_oid(&a, tree, files[i]);
+			int eb = nparents ? dc_repo_tree_oid(&b, ptrees[0], files[i]) : 0;
+			int r2;
+
+			if (!ea || !eb || !git_oid_equal(&a, &b))
+				continue;	/* absent, or new or changed: parsed above */
+			if ((r2 = check_parses(res, r, tree, files[i], err)) < 0)
 				goto cleanup;
 			parse_ok &= r2;
 		}
