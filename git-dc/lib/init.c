@@ -107,12 +107,6 @@ static int read_workfile(struct dc_buf *out, int *exists, struct dc_repo *r, con
 	return ret;
 }
 
-/*
- * Commit `n` files (path, content) on top of HEAD's branch, then bring the
- * work tree along: nothing is written to the work tree before the branch
- * has moved. The caller has checked that the work tree holds no other
- * content at those paths, or passes `force` for files the user handed over.
- */
 /* The tree of `old_tree` (may be NULL) with `paths` set to `contents`. */
 static int files_tree(git_oid *out, struct dc_repo *r, const git_tree *old_tree,
 		      const char *const *paths, const struct dc_buf *contents, size_t n,
@@ -175,6 +169,12 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Commit `n` files (path, content) on top of HEAD's branch, then bring the
+ * work tree along: nothing is written to the work tree before the branch
+ * has moved. The caller has checked that the work tree holds no other
+ * content at those paths, or passes `force` for files the user handed over.
+ */
 static int commit_files(char *commit_hex, struct dc_repo *r, const char *refname,
 			git_commit *head, const char *const *paths, const struct dc_buf *contents,
 			size_t n, const char *message, const char *reflog, int force,

@@ -1805,7 +1805,6 @@ void dc_check_result_release(struct dc_check_result *res)
 #define HINT_DELTA "committed deltas are immutable: write a new delta for a later" \
 	" frame with 'git dc delta' (only 'git dc archive' removes deltas)"
 
-/* Does a canonical file of the tree parse? Problems for those that don't. */
 /* Whether `path` is the same blob in `a` and `b` (absent from both counts). */
 static int same_entry(const git_tree *a, const git_tree *b, const char *path)
 {
@@ -1815,6 +1814,7 @@ static int same_entry(const git_tree *a, const git_tree *b, const char *path)
 	return ex == ey && (!ex || git_oid_equal(&x, &y));
 }
 
+/* Does a canonical file of the tree parse? Problems for those that don't. */
 static int check_parses(struct dc_check_result *res, struct dc_repo *r, const git_tree *t,
 			const char *path, struct dc_err *err)
 {
