@@ -169,6 +169,27 @@ test_expect_success 'removing the rules is refused' '
 	)
 '
 
+test_expect_success 'rules that move the delta directory away from its deltas are refused' '
+	(
+		cd main &&
+		jq ".deltas = \"state/elsewhere\"" .dc/rules.json >../rules &&
+		cp ../rules .dc/rules.json &&
+		git add .dc/rules.json &&
+		refused deltas-moved "error: '"'"'.dc/rules.json'"'"' moves the delta directory from '"'"'$D'"'"' to '"'"'state/elsewhere'"'"', where 3 committed deltas would stop being deltas" -m "move" &&
+		git mv $D state/elsewhere &&
+		refused delta-deleted "error: delta '"'"'$D/frame-1-s1.json'"'"' was deleted or renamed" -m "move them" &&
+		git reset -q --hard &&
+		git -c core.hooksPath=/dev/null commit -q --allow-empty -m "nothing" &&
+		cp ../rules .dc/rules.json &&
+		git -c core.hooksPath=/dev/null commit -q -am "moved by hand" &&
+		git -c core.hooksPath=/dev/null rm -q $D/frame-1-s1.json &&
+		git -c core.hooksPath=/dev/null commit -q -m "then deleted" &&
+		test_expect_code 1 git dc check HEAD~1 2>err &&
+		grep "deltas-moved\|moves the delta directory" err &&
+		git reset -q --hard HEAD~3
+	)
+'
+
 test_expect_success 'git commit -a and git commit <path> (a temporary index) are checked too' '
 	(
 		cd main &&

@@ -1805,6 +1805,39 @@ void dc_check_result_release(struct dc_check_result *res)
 #define HINT_DELTA "committed deltas are immutable: write a new delta for a later" \
 	" frame with 'git dc delta' (only 'git dc archive' removes deltas)"
 
+/*
+ * The delta directory the rules of parent tree `t` name (owned copy), or
+ * NULL when it holds no valid rules.
+ */
+static char *parent_deltas_dir(struct dc_repo *r, const git_tree *t)
+{
+	struct dc_rules pr = DC_RULES_INIT;
+	struct dc_buf b = DC_BUF_INIT;
+	char *dir = NULL;
+	int exists;
+
+	if (!dc_repo_read(&b, &exists, NULL, r, t, DC_RULES_PATH, NULL) && exists &&
+	    !dc_rules_parse(&pr, b.buf, b.len, NULL))
+		dir = dc_xstrdup(pr.deltas);
+	dc_rules_release(&pr);
+	dc_buf_release(&b);
+	return dir;
+}
+
+/* The entry at `path` in `t` (id and mode; rel unset): 1 if there. */
+static int tree_entry_at(struct dc_tree_entry *out, const git_tree *t, const char *path)
+{
+	git_tree_entry *te = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (git_tree_entry_bypath(&te, t, path))
+		return 0;
+	git_oid_cpy(&out->oid, git_tree_entry_id(te));
+	out->mode = git_tree_entry_filemode(te);
+	git_tree_entry_free(te);
+	return 1;
+}
+
 /* Whether `path` is the same blob in `a` and `b` (absent from both counts). */
 static int same_entry(const git_tree *a, const git_tree *b, const char *path)
 {
@@ -1924,6 +1957,7 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 	git_tree **ptrees = NULL;
 	struct dc_tree_entry *cur = NULL, **pe = NULL;
 	size_t ncur = 0, *npe = NULL, i, k, nfiles = 0;
+	char **pdirs = NULL;
 	char **files = NULL;
 	int exists, parent_dc = 0, ret = -1, changed = 0, parse_ok = 1;
 	struct dc_merge_result mres;
@@ -1936,6 +1970,7 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 	ptrees = dc_xcalloc(nparents + 1, sizeof(*ptrees));
 	pe = dc_xcalloc(nparents + 1, sizeof(*pe));
 	npe = dc_xcalloc(nparents + 1, sizeof(*npe));
+	pdirs = dc_xcalloc(nparents + 1, sizeof(*pdirs));
 	for (i = 0; i < nparents; i++) {
 		git_commit *c = NULL;
 		if (git_commit_lookup(&c, r->git, &parents[i]) || git_commit_tree(&ptrees[i], c)) {
@@ -1975,27 +2010,48 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 	if (nparents && check_archive(res, r, tree, &arch, parents, ptrees, nparents, err))
 		goto cleanup;
 
-	/* deltas: the parents' are all here, unchanged; new ones are valid */
+	/*
+	 * deltas: the parents' are all here, unchanged, at the paths their
+	 * own rules put them (rules that move the delta directory do not
+	 * free the old deltas); new ones are valid
+	 */
 	if (list_deltas(&cur, &ncur, r, tree, rules.deltas, err))
 		goto cleanup;
 	for (i = 0; i < nparents; i++) {
-		if (list_deltas(&pe[i], &npe[i], r, ptrees[i], rules.deltas, err))
+		size_t held = 0;
+
+		if (!(pdirs[i] = parent_deltas_dir(r, ptrees[i])))
+			pdirs[i] = dc_xstrdup(rules.deltas);
+		if (list_deltas(&pe[i], &npe[i], r, ptrees[i], pdirs[i], err))
 			goto cleanup;
+		for (k = 0; k < npe[i]; k++)
+			held += !dc_tree_entry_hidden(&pe[i][k]);
+		if (held && strcmp(pdirs[i], rules.deltas))
+			problem(res, DC_RULES_PATH, "deltas-moved", "keep the delta directory where"
+				" it is (only 'git dc archive' removes deltas)", "'%s' moves the"
+				" delta directory from '%s' to '%s', where %zu committed delta%s"
+				" would stop being deltas", DC_RULES_PATH, pdirs[i], rules.deltas,
+				held, held == 1 ? "" : "s");
 		for (k = 0; k < npe[i]; k++) {
 			const struct dc_tree_entry *o = &pe[i][k], *x;
+			struct dc_tree_entry moved;
 			if (dc_tree_entry_hidden(o))
 				continue;
-			x = dc_tree_entries_find(cur, ncur, o->rel);
+			dc_buf_reset(&buf);
+			dc_buf_addf(&buf, "%s/%s", pdirs[i], o->rel);
+			if (!strcmp(pdirs[i], rules.deltas)) {
+				x = dc_tree_entries_find(cur, ncur, o->rel);
+			} else {
+				x = tree_entry_at(&moved, tree, buf.buf) ? &moved : NULL;
+			}
 			if (!x) {
-				dc_buf_reset(&buf);
-				dc_buf_addf(&buf, "%s/%s", rules.deltas, o->rel);
 				if (!dc_archive_has(&arch, buf.buf, &o->oid))
 					problem(res, o->rel, "delta-deleted", HINT_DELTA,
 						"delta '%s' was deleted or renamed", buf.buf);
 			}
 			else if (!git_oid_equal(&x->oid, &o->oid) || x->mode != o->mode)
 				problem(res, o->rel, "delta-modified", HINT_DELTA,
-					"delta '%s/%s' was modified", rules.deltas, o->rel);
+					"delta '%s' was modified", buf.buf);
 		}
 	}
 	for (k = 0; k < ncur; k++) {
@@ -2003,12 +2059,14 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 		struct dc_delta d = DC_DELTA_INIT;
 		int seen = 0;
 
-		for (i = 0; i < nparents && !seen; i++)
-			seen = dc_tree_entries_find(pe[i], npe[i], x->rel) != NULL;
-		if (seen || dc_tree_entry_hidden(x))
-			continue;
 		dc_buf_reset(&buf);
 		dc_buf_addf(&buf, "%s/%s", rules.deltas, x->rel);
+		for (i = 0; i < nparents && !seen; i++)
+			seen = strcmp(pdirs[i], rules.deltas) ?
+				dc_repo_tree_oid(&(git_oid){{0}}, ptrees[i], buf.buf) :
+				dc_tree_entries_find(pe[i], npe[i], x->rel) != NULL;
+		if (seen || dc_tree_entry_hidden(x))
+			continue;
 		if (!dc_tree_entry_is_blob(x)) {
 			problem(res, buf.buf, "delta-invalid", NULL, "invalid delta '%s': %s", buf.buf,
 				dc_tree_entry_kind(x));
@@ -2153,6 +2211,9 @@ cleanup:
 	}
 	free(pe);
 	free(npe);
+	for (i = 0; pdirs && i < nparents; i++)
+		free(pdirs[i]);
+	free(pdirs);
 	free(ptrees);
 	dc_rules_release(&rules);
 	dc_err_release(&why);
