@@ -2039,11 +2039,10 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 				continue;
 			dc_buf_reset(&buf);
 			dc_buf_addf(&buf, "%s/%s", pdirs[i], o->rel);
-			if (!strcmp(pdirs[i], rules.deltas)) {
+			if (!strcmp(pdirs[i], rules.deltas))
 				x = dc_tree_entries_find(cur, ncur, o->rel);
-			} else {
+			else
 				x = tree_entry_at(&moved, tree, buf.buf) ? &moved : NULL;
-			}
 			if (!x) {
 				if (!dc_archive_has(&arch, buf.buf, &o->oid))
 					problem(res, o->rel, "delta-deleted", HINT_DELTA,
