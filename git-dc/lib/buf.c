@@ -224,3 +224,22 @@ int dc_buf_read_fd(struct dc_buf *b, int fd, size_t len)
 	dc_buf_setlen(b, b->len + len);
 	return 0;
 }
+
+int dc_write_fd(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!w)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}

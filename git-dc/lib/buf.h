@@ -41,6 +41,9 @@ void dc_buf_addbuf(struct dc_buf *b, const struct dc_buf *other);
 /* Append exactly `len` bytes read from `fd`: 0, or -1 (b as it was) when
  * the file ends first or a read fails. */
 int dc_buf_read_fd(struct dc_buf *b, int fd, size_t len);
+/* Write all `len` bytes to `fd` (again after EINTR): 0, or -1 with errno
+ * set (EIO when the file takes no more bytes). */
+int dc_write_fd(int fd, const void *buf, size_t len);
 /* Append `s` (len bytes) quoted and escaped for a message: 'abc', with
  * control characters and invalid UTF-8 shown as \xNN, at most `max` bytes
  * of the input (then "..."). */

@@ -121,22 +121,6 @@ static void *part_run(void *data)
 	return NULL;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* zlib's two header bytes for a 32 KiB window at `level` */
 static void zlib_header(unsigned char h[2], int level)
 {
@@ -221,8 +205,8 @@ int dc_loose_write_blob(git_oid *oid, const char *objects_dir, int level, const 
 		dc_err_set(err, DC_ERR_FATAL, "cannot create '%s': %s", tmp.buf, strerror(errno));
 		goto cleanup;
 	}
-	if (write_all(fd, zh, 2) || write_all(fd, a.out, a.outlen) ||
-	    (b.outlen && write_all(fd, b.out, b.outlen)) || write_all(fd, trailer, 4) ||
+	if (dc_write_fd(fd, zh, 2) || dc_write_fd(fd, a.out, a.outlen) ||
+	    (b.outlen && dc_write_fd(fd, b.out, b.outlen)) || dc_write_fd(fd, trailer, 4) ||
 	    fchmod(fd, 0444)) {
 		dc_err_set(err, DC_ERR_FATAL, "cannot write '%s': %s", tmp.buf, strerror(errno));
 		goto cleanup;

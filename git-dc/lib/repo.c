@@ -1010,7 +1010,6 @@ static int replace_file(const char *tmp, const char *path)
 int dc_write_file_atomic(const char *path, const void *buf, size_t len, struct dc_err *err)
 {
 	struct dc_buf tmp = DC_BUF_INIT;
-	const char *p = buf;
 	int fd, ret = -1;
 
 	if (mkdirs_for(path, err))
@@ -1021,19 +1020,11 @@ int dc_write_file_atomic(const char *path, const void *buf, size_t len, struct d
 		dc_err_set(err, DC_ERR_FATAL, "cannot create '%s': %s", tmp.buf, strerror(errno));
 		goto cleanup;
 	}
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			dc_err_set(err, DC_ERR_FATAL, "cannot write '%s': %s", tmp.buf,
-				   strerror(errno));
-			close(fd);
-			unlink(tmp.buf);
-			goto cleanup;
-		}
-		p += w;
-		len -= (size_t)w;
+	if (dc_write_fd(fd, buf, len)) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot write '%s': %s", tmp.buf, strerror(errno));
+		close(fd);
+		unlink(tmp.buf);
+		goto cleanup;
 	}
 	if (close(fd) || replace_file(tmp.buf, path)) {
 		dc_err_set(err, DC_ERR_FATAL, "cannot write '%s': %s", path, strerror(errno));
