@@ -128,13 +128,42 @@ cleanup:
 	return ret;
 }
 
+static void problems_json(struct json_object *arr, const struct dc_check_problem *v, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		struct json_object *po = json_object_new_object();
+		json_object_object_add(po, "path", json_object_new_string(v[k].path));
+		json_object_object_add(po, "rule", json_object_new_string(v[k].rule));
+		json_object_object_add(po, "message", json_object_new_string(v[k].message));
+		json_object_object_add(po, "hint", dc_json_str(v[k].hint));
+		json_object_array_add(arr, po);
+	}
+}
+
+static void problems_print(const char *level, const char *name, const struct dc_check_problem *v,
+			   size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (strcmp(name, "index"))
+			fprintf(stderr, "%s: commit %.12s: %s\n", level, name, v[k].message);
+		else
+			fprintf(stderr, "%s: %s\n", level, v[k].message);
+		if (v[k].hint)
+			fprintf(stderr, "hint: %s\n", v[k].hint);
+	}
+}
+
 int cmd_check(int argc, const char **argv)
 {
 	struct dc_repo r = DC_REPO_INIT;
 	struct dc_err err = DC_ERR_INIT;
 	struct checked *c = NULL;
 	git_oid *ids = NULL;
-	size_t nids = 0, alloc = 0, nc = 0, i, k, bad = 0;
+	size_t nids = 0, alloc = 0, nc = 0, i, bad = 0;
 	struct dc_progress progress;
 	int json = 0, index = 0, quiet = 0, code = 0;
 	struct dc_option opts[] = {
@@ -185,31 +214,19 @@ int cmd_check(int argc, const char **argv)
 			json_object_object_add(o, "dc", json_object_new_boolean(c[i].res.dc));
 			json_object_object_add(o, "projected",
 					       json_object_new_boolean(c[i].res.projected));
-			for (k = 0; k < c[i].res.n; k++) {
-				struct dc_check_problem *p = &c[i].res.problems[k];
-				struct json_object *po = json_object_new_object();
-				json_object_object_add(po, "path", json_object_new_string(p->path));
-				json_object_object_add(po, "rule", json_object_new_string(p->rule));
-				json_object_object_add(po, "message", json_object_new_string(p->message));
-				json_object_object_add(po, "hint", dc_json_str(p->hint));
-				json_object_array_add(pa, po);
-			}
+			problems_json(pa, c[i].res.problems, c[i].res.n);
 			json_object_object_add(o, "problems", pa);
+			pa = json_object_new_array();
+			problems_json(pa, c[i].res.warnings, c[i].res.nwarnings);
+			json_object_object_add(o, "warnings", pa);
 			json_object_array_add(arr, o);
 		}
 		json_object_object_add(doc, "commits", arr);
 		dc_print_json(doc);
 	}
 	for (i = 0; i < nc; i++) {
-		for (k = 0; k < c[i].res.n; k++) {
-			struct dc_check_problem *p = &c[i].res.problems[k];
-			if (strcmp(c[i].name, "index"))
-				fprintf(stderr, "error: commit %.12s: %s\n", c[i].name, p->message);
-			else
-				fprintf(stderr, "error: %s\n", p->message);
-			if (p->hint)
-				fprintf(stderr, "hint: %s\n", p->hint);
-		}
+		problems_print("warning", c[i].name, c[i].res.warnings, c[i].res.nwarnings);
+		problems_print("error", c[i].name, c[i].res.problems, c[i].res.n);
 	}
 	code = bad ? 1 : 0;
 	goto cleanup;

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "buf.h"
+#include "delta.h"
 #include "err.h"
 #include "install.h"
 #include "json.h"
@@ -375,6 +376,14 @@ static void report_problem(struct report *rep, const char *commit, const char *r
 	rep->refused = 1;
 }
 
+static void report_warning(const char *commit, const char *message)
+{
+	if (commit)
+		fprintf(stderr, "warning: commit %.12s: %s\n", commit, message);
+	else
+		fprintf(stderr, "warning: %s\n", message);
+}
+
 static void print_hints(const char *hints)
 {
 	const char *p, *nl;
@@ -427,10 +436,17 @@ static void check(struct report *rep, const char *const *args, size_t nargs)
 	}
 	for (i = 0; i < commits->u.arr.n; i++) {
 		const struct dc_json *c = commits->u.arr.v[i], *pr = dc_json_get(c, "problems");
+		const struct dc_json *w = dc_json_get(c, "warnings");
 		const char *name = json_str(c, "commit");
 
 		if (name && !strcmp(name, "index"))
 			name = NULL;
+		/* deltas the merge will quarantine: said, not refused */
+		for (k = 0; w && w->type == DC_JSON_ARRAY && k < w->u.arr.n; k++) {
+			const char *msg = json_str(w->u.arr.v[k], "message");
+			if (msg)
+				report_warning(name, msg);
+		}
 		for (k = 0; pr && pr->type == DC_JSON_ARRAY && k < pr->u.arr.n; k++) {
 			const struct dc_json *p = pr->u.arr.v[k];
 			const char *msg = json_str(p, "message");
@@ -720,6 +736,150 @@ static int hook_post(struct hook *h, struct report *rep)
 	return 0;
 }
 
+/* One change of `git diff-index --raw --no-abbrev -z` (no renames). */
+struct staged {
+	char status;		/* A, M, D, T, U */
+	char mode[7];		/* the index's mode ("000000" if deleted) */
+	char oid[41];		/* the index's blob */
+	const char *path;	/* into the list of paths */
+};
+
+/*
+ * Parse the raw listing `raw` into `*v` (caller frees) and `paths`, the
+ * NUL-separated paths. -1 if it is not that listing.
+ */
+static int staged_parse(struct staged **v, size_t *n, struct dc_buf *paths,
+			const struct dc_buf *raw)
+{
+	const char *p = raw->buf, *end = raw->buf + raw->len, *path;
+	size_t alloc = 0, i, *at = NULL;
+
+	*v = NULL;
+	*n = 0;
+	/* ":<mode> <mode> <oid> <oid> <status>\0<path>\0" */
+	while (p < end) {
+		if ((size_t)(end - p) < 99 || p[0] != ':' || p[14] != ' ' || p[55] != ' ' ||
+		    p[96] != ' ' || p[98] || !(path = memchr(p + 99, '\0', (size_t)(end - p - 99))))
+			goto fail;
+		DC_ALLOC_GROW(*v, *n + 1, alloc);
+		at = dc_xrealloc(at, (*n + 1) * sizeof(*at));
+		(*v)[*n].status = p[97];
+		memcpy((*v)[*n].mode, p + 8, 6);
+		(*v)[*n].mode[6] = '\0';
+		memcpy((*v)[*n].oid, p + 56, 40);
+		(*v)[*n].oid[40] = '\0';
+		at[(*n)++] = paths->len;
+		dc_buf_add(paths, p + 99, (size_t)(path - p - 99) + 1);
+		p = path + 1;
+	}
+	for (i = 0; i < *n; i++)
+		(*v)[i].path = paths->buf + at[i];
+	free(at);
+	return 0;
+fail:
+	free(at);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	return -1;
+}
+
+/* The path of `s` inside the delta directory, if it is a new delta there. */
+static const char *new_delta(const struct staged *s, const struct dc_rules *rules)
+{
+	size_t n = strlen(rules->deltas);
+
+	if (strncmp(s->path, rules->deltas, n) || s->path[n] != '/' || s->status != 'A' ||
+	    (strcmp(s->mode, "100644") && strcmp(s->mode, "100755")))
+		return NULL;
+	return s->path + n + 1;
+}
+
+/*
+ * A commit whose only protected changes are new delta files (rules
+ * unchanged, no canonical file, no delta changed or removed) breaks
+ * section 9 only through those files: the check `git dc check --index`
+ * makes of them is made here, with dc_delta_load() and
+ * dc_delta_verdict() as the engine, on the staged blobs (`git cat-file`),
+ * without starting git-dc and libgit2. -1 when that is not the case, or a
+ * blob cannot be read: the engine checks then.
+ */
+static int check_new_deltas(struct report *rep, const struct staged *v, size_t n,
+			    const struct dc_rules *rules)
+{
+	static const char *const batch_check[] = { "git", "cat-file", "--batch-check", NULL };
+	struct dc_buf in = DC_BUF_INIT, sizes = DC_BUF_INIT, blobs = DC_BUF_INIT;
+	struct dc_buf msg = DC_BUF_INIT, warnings = DC_BUF_INIT, errors = DC_BUF_INIT;
+	const char *p, *q, *end, *rel, *verdict;
+	size_t i, size, *want = dc_xcalloc(n + 1, sizeof(*want));
+	int ret = -1;
+
+	for (i = 0; i < n; i++) {
+		if (!protected_path(v[i].path, rules))
+			continue;
+		if (!(rel = new_delta(&v[i], rules)))
+			goto cleanup;
+		if (!hidden(rel))
+			dc_buf_addf(&in, "%s\n", v[i].oid);
+	}
+	/* their sizes first: one over the limit is never read */
+	if (in.len && run(batch_check, &in, &sizes, NULL, 1))
+		goto cleanup;
+	dc_buf_reset(&in);
+	for (i = 0, p = sizes.buf, end = sizes.buf + sizes.len; i < n; i++) {
+		if (!protected_path(v[i].path, rules) || hidden(new_delta(&v[i], rules)))
+			continue;
+		if (!(q = memchr(p, '\n', (size_t)(end - p))) || (size_t)(q - p) < 47 ||
+		    memcmp(p, v[i].oid, 40) || memcmp(p + 40, " blob ", 6))
+			goto cleanup;
+		size = strtoull(p + 46, NULL, 10);
+		want[i] = size + 1;
+		if (size <= rules->max_delta_bytes)
+			dc_buf_addf(&in, "%s\n", v[i].oid);
+		p = q + 1;
+	}
+	if (in.len && run(cat_file, &in, &blobs, NULL, 1))
+		goto cleanup;
+	for (i = 0, p = blobs.buf, end = blobs.buf + blobs.len; i < n; i++) {
+		struct dc_delta d;
+		const char *bytes = NULL;
+
+		if (!want[i])
+			continue;
+		size = want[i] - 1;
+		if (size <= rules->max_delta_bytes) {
+			/* "<oid> blob <size>\n<bytes>\n" */
+			if (!(q = memchr(p, '\n', (size_t)(end - p))) ||
+			    (size_t)(end - q - 1) < size + 1 || memcmp(p, v[i].oid, 40))
+				goto cleanup;
+			bytes = q + 1;
+			p = bytes + size + 1;
+		}
+		dc_delta_load(&d, v[i].path, new_delta(&v[i], rules), v[i].oid, bytes, size, rules);
+		dc_buf_reset(&msg);
+		verdict = dc_delta_verdict(&msg, &d);
+		if (verdict)
+			dc_buf_add(strcmp(verdict, "delta-quarantined") ? &errors : &warnings,
+				   msg.buf, msg.len + 1);
+		dc_delta_release(&d);
+	}
+	/* as the engine reports: warnings, then problems */
+	for (p = warnings.buf; p < warnings.buf + warnings.len; p += strlen(p) + 1)
+		report_warning(NULL, p);
+	for (p = errors.buf; p < errors.buf + errors.len; p += strlen(p) + 1)
+		report_problem(rep, NULL, "delta-invalid", p, DC_HINT_BAD_DELTA);
+	ret = 0;
+cleanup:
+	free(want);
+	dc_buf_release(&in);
+	dc_buf_release(&sizes);
+	dc_buf_release(&blobs);
+	dc_buf_release(&msg);
+	dc_buf_release(&warnings);
+	dc_buf_release(&errors);
+	return ret;
+}
+
 /*
  * pre-commit, pre-merge-commit: what `git commit` would record, against
  * HEAD. The rules of HEAD are asked for while git lists the staged paths:
@@ -727,24 +887,29 @@ static int hook_post(struct hook *h, struct report *rep)
  */
 static int hook_commit(struct hook *h, struct report *rep)
 {
-	struct dc_buf paths = DC_BUF_INIT, in = DC_BUF_INIT, answer = DC_BUF_INIT;
+	struct dc_buf paths = DC_BUF_INIT, raw = DC_BUF_INIT, in = DC_BUF_INIT;
+	struct dc_buf answer = DC_BUF_INIT;
 	struct dc_rules rules = DC_RULES_INIT;
 	const char *args[] = { "--index" };
+	struct staged *staged = NULL;
+	size_t nstaged = 0;
 	struct child cat;
 	int need, have = 0, started;
 
 	keep_autostash(h);
 	rules_request(&in, "HEAD");
 	started = !child_start(&cat, cat_file, &in, 1, 0, 1);
-	if (git(&paths, 1, "diff-index", "--cached", "--name-only", "--no-renames", "-z", "HEAD",
-		"--", NULL)) {
+	if (git(&raw, 1, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames", "-z",
+		"HEAD", "--", NULL)) {
 		/* no commit yet: everything staged is new */
-		dc_buf_reset(&paths);
-		if (git(&paths, 0, "diff-index", "--cached", "--name-only", "--no-renames", "-z",
-			EMPTY_TREE, "--", NULL))
+		dc_buf_reset(&raw);
+		if (git(&raw, 0, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames",
+			"-z", EMPTY_TREE, "--", NULL))
 			report_problem(rep, NULL, "check-failed", "cannot list the staged changes",
 				       NULL);
 	}
+	if (!rep->refused && staged_parse(&staged, &nstaged, &paths, &raw))
+		report_problem(rep, NULL, "check-failed", "cannot read the staged changes", NULL);
 	if (started && !child_finish(&cat, &answer, NULL))
 		have = rules_answer(&rules, &answer);
 	if (rep->refused)
@@ -752,15 +917,20 @@ static int hook_commit(struct hook *h, struct report *rep)
 	/* without a change to .dc/, the index has the rules of HEAD */
 	need = any_protected(&paths, NULL) ||
 	       (paths.len && (have < 0 || (have > 0 && any_protected(&paths, &rules))));
-	if (need)
-		trace(h, "protected paths staged: git dc check --index");
-	else
+	if (!need) {
 		trace(h, "%s: not checked", paths.len ? "no protected path staged" : "nothing staged");
-	if (need)
+	} else if (!any_protected(&paths, NULL) && have > 0 &&
+		   !check_new_deltas(rep, staged, nstaged, &rules)) {
+		trace(h, "only new deltas staged: checked without git dc");
+	} else {
+		trace(h, "protected paths staged: git dc check --index");
 		check(rep, args, 1);
+	}
 cleanup:
+	free(staged);
 	dc_rules_release(&rules);
 	dc_buf_release(&paths);
+	dc_buf_release(&raw);
 	dc_buf_release(&in);
 	dc_buf_release(&answer);
 	return report_finish(h, rep);

@@ -4,7 +4,8 @@ test_description='the commit hooks: PROTOCOL section 9 on what git commit record
 pre-commit and pre-merge-commit (installed by git dc init) refuse a commit
 that edits a canonical file or .dc/head.json into anything but the
 projection of its deltas, adds conflict markers or invalid JSON, changes,
-deletes or renames a committed delta, or adds an invalid one. Every
+deletes or renames a committed delta, or adds one that is not strict JSON
+(one that is JSON but breaks section 2 passes with a warning). Every
 refusal names the file, the rule and what to do instead, and records
 nothing. The fast path (no protected path staged) never starts git dc
 check. A hook that was there before is kept and still runs.'
@@ -58,13 +59,14 @@ test_expect_success 'an ordinary commit passes without git dc check (the fast pa
 	)
 '
 
-test_expect_success 'a valid delta committed by hand passes, checked (the check path)' '
+test_expect_success 'a valid delta committed by hand passes, checked by the hook itself' '
 	(
 		cd main &&
 		dc_delta_json 2 s1 2026-03-28T03:01:00Z "\"events\": [{\"n\": 3}]" >$D/frame-2-s1.json &&
 		git add $D/frame-2-s1.json &&
 		DC_TRACE_HOOKS=1 git commit -q -m "a delta by hand" 2>err &&
-		grep "^trace: git-dc-hook pre-commit: protected paths staged: git dc check --index\$" err &&
+		grep "^trace: git-dc-hook pre-commit: only new deltas staged: checked without git dc\$" err &&
+		! grep "git dc check" err &&
 		git cat-file -e HEAD:$D/frame-2-s1.json
 	)
 '
@@ -147,16 +149,95 @@ test_expect_success 'a committed delta modified, deleted or renamed is refused' 
 	)
 '
 
-test_expect_success 'a new delta that is invalid, or holds conflict markers, is refused' '
+test_expect_success 'a new delta with conflict markers, or that is not strict JSON, is refused' '
 	(
 		cd main &&
-		echo "{\"frame\": \"3\", \"stream_id\": \"s1\", \"utc\": \"2026-03-28T03:02:00Z\"}" >$D/frame-3-s1.json &&
-		git add $D &&
-		refused delta-invalid "error: invalid delta '"'"'$D/frame-3-s1.json'"'"': '"'"'frame'"'"' is a string, expected an integer" -m invalid &&
 		printf "<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> theirs\n" >$D/frame-3-s1.json &&
 		git add $D &&
 		refused delta-invalid "error: invalid delta '"'"'$D/frame-3-s1.json'"'"': invalid JSON: line 1, column 1: unexpected character '"'"'<'"'"'" -m markers &&
-		git reset -q --hard
+		printf "{\"frame\": 3, \"stream_id\": \"s1\"" >$D/frame-3-s1.json &&
+		git add $D &&
+		refused delta-invalid "error: invalid delta '"'"'$D/frame-3-s1.json'"'"': invalid JSON: line 1, column 31: unexpected end of input" -m truncated &&
+		printf "{\"frame\": 3, \"frame\": 3}" >$D/frame-3-s1.json &&
+		git add $D &&
+		refused delta-invalid "error: invalid delta '"'"'$D/frame-3-s1.json'"'"': invalid JSON: line 1, column 14: duplicate key '"'"'frame'"'"'" -m duplicate &&
+		printf "{\"frame\": 3, \"s\": \"\\377\"}" >$D/frame-3-s1.json &&
+		git add $D &&
+		refused delta-invalid "error: invalid delta '"'"'$D/frame-3-s1.json'"'"': invalid JSON: byte 20 (line 1, column 20): invalid UTF-8" -m utf8 &&
+		printf "{\"frame\": 3}" >$D/notes.json &&
+		printf "not json\n" >$D/README &&
+		git add $D &&
+		refused delta-invalid "error: invalid delta '"'"'$D/README'"'"': not a delta path: expected frame-<frame>-<stream>.json or frame-<frame>/<stream>.json" -m names &&
+		! grep "notes.json" err | grep -v "^warning:" &&
+		git reset -q --hard &&
+		git clean -q -f $D
+	)
+'
+
+test_expect_success 'a new delta that is JSON but breaks section 2 is committed, with a warning' '
+	(
+		cd main &&
+		before=$(git rev-parse HEAD) &&
+		echo "{\"frame\": \"3\", \"stream_id\": \"s1\", \"utc\": \"2026-03-28T03:02:00Z\", \"events\": [{\"n\": 30}]}" >$D/frame-3-s1.json &&
+		echo "{\"frame\": 3, \"stream_id\": \"other\", \"utc\": \"2026-03-28T03:02:00Z\", \"events\": [{\"n\": 31}]}" >$D/frame-3-s2.json &&
+		echo "{\"frame\": 3}" >$D/frame-3-a..b.json &&
+		git add $D &&
+		git commit -q -m "two bad deltas" 2>err &&
+		cat >expect <<-EOF &&
+		warning: delta '"'"'$D/frame-3-a..b.json'"'"' will be quarantined: stream id '"'"'a..b'"'"' is not valid
+		warning: delta '"'"'$D/frame-3-s1.json'"'"' will be quarantined: '"'"'frame'"'"' is a string, expected an integer
+		warning: delta '"'"'$D/frame-3-s2.json'"'"' will be quarantined: '"'"'stream_id'"'"' is '"'"'other'"'"' but the path says '"'"'s2'"'"'
+		EOF
+		grep "^warning:" err >actual &&
+		test_cmp expect actual &&
+		git cat-file -e HEAD:$D/frame-3-s2.json &&
+
+		dc_delta_json 3 s3 2026-03-28T03:02:01Z "\"events\": [{\"n\": 32}]" |
+			git dc delta >/dev/null &&
+		git dc merge -q --json >out &&
+		jq -e "(.applied | length) == 1 and (.quarantined | length) == 3" out &&
+		jq -e "[.events[] | .n] | index(32) != null and index(30) == null and index(31) == null" state/events.json &&
+		git dc check HEAD~3..HEAD 2>err &&
+		grep -c "^warning: commit [0-9a-f]*: delta .* will be quarantined" err >count &&
+		echo 3 >expect &&
+		test_cmp expect count &&
+		git reset -q --hard $before
+	)
+'
+
+test_expect_success 'new deltas alone are checked by the hook, as git dc check --index does' '
+	(
+		cd main &&
+		before=$(git rev-parse HEAD) &&
+		jq ".max_delta_bytes = 200" .dc/rules.json >../rules &&
+		cp ../rules .dc/rules.json &&
+		git commit -q -am "deltas of at most 200 bytes" &&
+		mkdir -p $D/frame-4 &&
+		dc_delta_json 4 ok 2026-03-28T03:03:00Z "\"events\": [{\"n\": 40}]" >$D/frame-4-ok.json &&
+		dc_delta_json 4 big 2026-03-28T03:03:00Z "\"events\": [\"$(printf "%0300d" 0)\"]" >$D/frame-4-big.json &&
+		echo "{\"frame\": 4, \"stream_id\": \"s1\", \"utc\": \"2026-03-28T03:03:00Z\"}" >$D/frame-4/wrong.json &&
+		printf "{\"frame\": 4,\n<<<<<<< HEAD\n" >$D/frame-4-markers.json &&
+		echo "not even JSON" >$D/.hidden.json &&
+		git add $D &&
+		test_expect_code 1 git dc check --index 2>check.err &&
+		test_expect_code 1 env DC_TRACE_HOOKS=1 git commit -q -m "new deltas" 2>hook.err &&
+		grep "^trace: git-dc-hook pre-commit: only new deltas staged: checked without git dc\$" hook.err &&
+		grep "^error: git-dc.s pre-commit hook refused the commit (broken: delta-invalid;" hook.err &&
+		grep "^\(warning\|error\): [^g]" check.err >expect &&
+		grep "^\(warning\|error\): [^g]" hook.err >actual &&
+		test_cmp expect actual &&
+		lines_are 3 actual &&
+		grep "^error: invalid delta .$D/frame-4-big.json.: [0-9]* bytes is over max_delta_bytes (200)\$" actual &&
+		grep "^warning: delta .$D/frame-4/wrong.json. will be quarantined: .stream_id. is .s1. but the path says .wrong.\$" actual &&
+
+		# a delta changed too: the engine checks
+		echo "{}" >$D/frame-1-s1.json &&
+		git add $D &&
+		test_expect_code 1 env DC_TRACE_HOOKS=1 git commit -q -m "and one changed" 2>hook.err &&
+		grep "^trace: git-dc-hook pre-commit: protected paths staged: git dc check --index\$" hook.err &&
+		grep "^error: delta .$D/frame-1-s1.json. was modified\$" hook.err &&
+		git reset -q --hard $before &&
+		git clean -q -f -d $D
 	)
 '
 

@@ -244,6 +244,44 @@ test_expect_success 'stream refs: deltas pushed by workers pass; deleting an unm
 	! git -C srv/shared.git rev-parse -q --verify refs/heads/dc/streams/w
 '
 
+test_expect_success 'a JSON delta that breaks section 2 passes with a warning; invalid JSON does not' '
+	test_when_finished "back_to_remote nohooks" &&
+	(
+		cd nohooks &&
+		git fetch -q origin &&
+		git checkout -q -b dc/streams/q origin/main &&
+		printf "{\"frame\": 5, \"stream_id\": \"q\"" >$D/frame-5-q.json &&
+		git add $D &&
+		git commit -q -m "truncated" &&
+		push_refused pre-receive push origin HEAD &&
+		grep "^remote: error: commit [0-9a-f]\{12\}: invalid delta '"'"'$D/frame-5-q.json'"'"': invalid JSON" err &&
+		git reset -q --hard HEAD~1 &&
+
+		dc_delta_json 5 q 2026-03-28T03:05:00Z "\"events\": [{\"q\": 1}]" >$D/frame-5-q.json &&
+		dc_delta_json 5 q 2026-03-28T03:05:01Z "\"events\": [{\"q\": 2}]" >$D/frame-5-q2.json &&
+		git add $D &&
+		git commit -q -m "a good delta and one whose stream_id is not its path'"'"'s" &&
+		git push origin HEAD 2>err &&
+		grep "^remote: warning: commit [0-9a-f]\{12\}: delta '"'"'$D/frame-5-q2.json'"'"' will be quarantined: '"'"'stream_id'"'"' is '"'"'q'"'"' but the path says '"'"'q2'"'"'" err &&
+		! grep "error" err
+	) &&
+	test "$(git -C srv/shared.git rev-parse dc/streams/q)" = "$(git -C nohooks rev-parse HEAD)" &&
+
+	# the primary takes the stream in and publishes it (pre-push, then
+	# pre-receive): the bad delta arrives on main, and blocks nothing
+	(
+		cd primary &&
+		git pull -q &&
+		git dc merge --fetch --push --frame 5 >out &&
+		grep "^quarantined $D/frame-5-q2.json: .stream_id. is .q. but the path says .q2.\$" out &&
+		grep "^Pushed [0-9a-f]\{12\} to origin\$" out &&
+		git cat-file -e HEAD^2:$D/frame-5-q2.json &&
+		grep "\"q\": 1" state/events.json &&
+		! grep "\"q\": 2" state/events.json
+	) &&
+	test "$(remote_tip)" = "$(git -C primary rev-parse HEAD)"
+'
+
 test_expect_success 'the remote holds no commit that breaks section 9' '
 	git -C srv/shared.git dc check $(git -C srv/shared.git rev-list --reverse main)
 '

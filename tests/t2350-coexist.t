@@ -60,7 +60,7 @@ passes_commit () {
 	git add "$D/frame-9-$1.json" &&
 	test_tick &&
 	DC_TRACE_HOOKS=1 git commit -q -m "a delta by hand: $1" >out 2>err &&
-	grep "^trace: git-dc-hook pre-commit: protected paths staged: git dc check --index\$" err &&
+	grep "^trace: git-dc-hook pre-commit: only new deltas staged: checked without git dc\$" err &&
 	git cat-file -e "HEAD:$D/frame-9-$1.json"
 }
 

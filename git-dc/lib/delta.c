@@ -1,7 +1,7 @@
 #include "delta.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bsd/string.h>
 
 /* How much of a user-supplied string a message shows. */
 #define QUOTE_MAX 80
@@ -499,7 +499,12 @@ static int delta_check(struct dc_delta *d, const char *rel, const char *buf, siz
 		goto cleanup;
 	}
 	if (dc_delta_path_parse(&d->frame, &stream, &layout, rel, &err)) {
+		struct dc_json *doc = NULL;
+
 		dc_buf_addbuf(why, &err.msg);
+		/* the reason is the path's; d->json still tells the hooks */
+		d->json = !dc_json_parse(&doc, buf, len, &opts, NULL);
+		dc_json_free(doc);
 		goto cleanup;
 	}
 	d->stream = dc_buf_detach(&stream, NULL);
@@ -509,6 +514,7 @@ static int delta_check(struct dc_delta *d, const char *rel, const char *buf, siz
 		dc_buf_addbuf(why, &err.msg);
 		goto cleanup;
 	}
+	d->json = 1;
 	if (d->doc->type != DC_JSON_OBJECT) {
 		dc_buf_addf(why, "the top-level value is %s, expected an object",
 			    dc_json_describe(d->doc));
@@ -533,7 +539,7 @@ int dc_delta_load(struct dc_delta *d, const char *path, const char *rel, const c
 	memset(d, 0, sizeof(*d));
 	d->path = dc_xstrdup(path);
 	if (oid)
-		strlcpy(d->oid, oid, sizeof(d->oid));
+		snprintf(d->oid, sizeof(d->oid), "%s", oid);
 	if (delta_check(d, rel, buf, len, rules, &why)) {
 		d->reason = dc_buf_detach(&why, NULL);
 		return 0;
@@ -555,6 +561,18 @@ void dc_delta_release(struct dc_delta *d)
 		free(d->unknown[i]);
 	free(d->unknown);
 	memset(d, 0, sizeof(*d));
+}
+
+const char *dc_delta_verdict(struct dc_buf *msg, const struct dc_delta *d)
+{
+	if (d->valid)
+		return NULL;
+	if (d->json) {
+		dc_buf_addf(msg, "delta '%s' will be quarantined: %s", d->path, d->reason);
+		return "delta-quarantined";
+	}
+	dc_buf_addf(msg, "invalid delta '%s': %s", d->path, d->reason);
+	return "delta-invalid";
 }
 
 int dc_delta_cmp(const struct dc_delta *a, const struct dc_delta *b)

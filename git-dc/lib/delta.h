@@ -69,6 +69,9 @@ struct dc_delta {
 	struct dc_json *doc;	/* the parsed object (NULL if it did not parse) */
 	int valid;		/* 0: quarantined, see reason */
 	char *reason;		/* why it is quarantined; NULL if valid */
+	int json;		/* 1: its bytes are one strict JSON text (true of
+				 * every valid delta); 0: they are not, or were
+				 * not read (over max_delta_bytes) */
 	char **unknown;		/* sections the rules do not name (reported); a
 				 * name holding a control character or NUL is
 				 * escaped as \xNN */
@@ -97,6 +100,18 @@ struct dc_delta {
 int dc_delta_load(struct dc_delta *d, const char *path, const char *rel, const char *oid,
 		  const char *buf, size_t len, const struct dc_rules *rules);
 void dc_delta_release(struct dc_delta *d);
+
+/*
+ * What a commit check (PROTOCOL section 9) says of a new delta, loaded by
+ * dc_delta_load(): NULL when it is valid; "delta-invalid" (refused) when
+ * its bytes are not strict JSON (conflict markers never are) or were not
+ * read (over max_delta_bytes); "delta-quarantined" (a warning: committed,
+ * and quarantined by every merge) when it is JSON but breaks another rule
+ * of section 2. The message, naming d->path, is appended to `msg`.
+ */
+const char *dc_delta_verdict(struct dc_buf *msg, const struct dc_delta *d);
+#define DC_HINT_BAD_DELTA "fix it and write it with 'git dc delta', which validates" \
+	" before committing"
 
 /* The total order of PROTOCOL section 3: (frame, utc instant, stream id
  * bytewise, blob id). Both deltas must be valid. */

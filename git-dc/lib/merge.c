@@ -1765,8 +1765,13 @@ static void problem(struct dc_check_result *res, const char *path, const char *r
 	va_start(ap, fmt);
 	dc_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	DC_ALLOC_GROW(res->problems, res->n + 1, res->alloc);
-	x = &res->problems[res->n++];
+	if (!strcmp(rule, "delta-quarantined")) {
+		DC_ALLOC_GROW(res->warnings, res->nwarnings + 1, res->awarnings);
+		x = &res->warnings[res->nwarnings++];
+	} else {
+		DC_ALLOC_GROW(res->problems, res->n + 1, res->alloc);
+		x = &res->problems[res->n++];
+	}
 	x->path = dc_xstrdup(path);
 	x->rule = rule;
 	x->message = dc_buf_detach(&b, NULL);
@@ -1776,17 +1781,23 @@ static void problem(struct dc_check_result *res, const char *path, const char *r
 	memset(&x->actual, 0, sizeof(x->actual));
 }
 
-void dc_check_result_release(struct dc_check_result *res)
+static void problems_release(struct dc_check_problem *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < res->n; i++) {
-		free(res->problems[i].path);
-		free(res->problems[i].message);
-		free(res->problems[i].hint);
-		dc_buf_release(&res->problems[i].expected);
+	for (i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].message);
+		free(v[i].hint);
+		dc_buf_release(&v[i].expected);
 	}
-	free(res->problems);
+	free(v);
+}
+
+void dc_check_result_release(struct dc_check_result *res)
+{
+	problems_release(res->problems, res->n);
+	problems_release(res->warnings, res->nwarnings);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -1943,13 +1954,14 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 		  const git_oid *parents, size_t nparents, struct dc_err *err)
 {
 	struct dc_rules rules = DC_RULES_INIT;
-	struct dc_buf buf = DC_BUF_INIT;
+	struct dc_buf buf = DC_BUF_INIT, msg = DC_BUF_INIT;
 	struct dc_err why = DC_ERR_INIT;
 	git_tree **ptrees = NULL;
 	struct dc_tree_entry *cur = NULL, **pe = NULL;
 	size_t ncur = 0, *npe = NULL, i, k, nfiles = 0;
 	char **pdirs = NULL;
 	char **files = NULL;
+	const char *rule;
 	int exists, parent_dc = 0, ret = -1, changed = 0, parse_ok = 1;
 	struct dc_merge_result mres;
 	struct proj_out po;
@@ -2064,10 +2076,14 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 		}
 		if (dc_delta_load_blob(&d, r, &x->oid, buf.buf, x->rel, &rules, err))
 			goto cleanup;
-		if (!d.valid)
-			problem(res, buf.buf, "delta-invalid", "fix it and write it with 'git dc"
-				" delta', which validates before committing", "invalid delta"
-				" '%s': %s", buf.buf, d.reason);
+		/*
+		 * Section 9 refuses invalid JSON (conflict markers are) in a
+		 * delta; a JSON delta that breaks another rule of section 2
+		 * is committed and quarantined by every merge.
+		 */
+		dc_buf_reset(&msg);
+		if ((rule = dc_delta_verdict(&msg, &d)))
+			problem(res, buf.buf, rule, DC_HINT_BAD_DELTA, "%s", msg.buf);
 		dc_delta_release(&d);
 	}
 
@@ -2208,6 +2224,7 @@ cleanup:
 	dc_rules_release(&rules);
 	dc_err_release(&why);
 	dc_buf_release(&buf);
+	dc_buf_release(&msg);
 	return ret;
 }
 

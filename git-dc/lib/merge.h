@@ -206,12 +206,16 @@ struct dc_check_problem {
 struct dc_check_result {
 	struct dc_check_problem *problems;
 	size_t n, alloc;
+	/* not problems: new deltas every merge will quarantine (rule
+	 * `delta-quarantined`), whose bytes are strict JSON */
+	struct dc_check_problem *warnings;
+	size_t nwarnings, awarnings;
 	int dc;			/* the tree is a dc tree (it holds rules) */
 	int projected;		/* the projection had to be computed */
 	uint64_t frame;		/* the frame the tree's .dc/head.json records */
 };
 
-#define DC_CHECK_RESULT_INIT { NULL, 0, 0, 0, 0, 0 }
+#define DC_CHECK_RESULT_INIT { NULL, 0, 0, NULL, 0, 0, 0, 0, 0 }
 
 /*
  * Check `tree` (a commit to be made, or one pushed) against its parents
@@ -222,7 +226,11 @@ struct dc_check_result {
  *   rules-removed   a parent had rules, the tree has none
  *   delta-modified  a parent's delta has other bytes (or mode) here
  *   delta-deleted   a parent's delta is gone (deleted or renamed)
- *   delta-invalid   a new delta breaks PROTOCOL section 2
+ *   delta-invalid   a new delta is not strict JSON (conflict markers
+ *                   included), is over max_delta_bytes, or is not a blob;
+ *                   one that is JSON but breaks another rule of PROTOCOL
+ *                   section 2 is a warning (delta-quarantined), not a
+ *                   problem: the merge quarantines it
  *   invalid-json    a canonical file or .dc/head.json does not parse
  *   conflict-markers  ... and holds conflict markers
  *   head-edit       .dc/head.json is not what git dc merge would write
