@@ -130,6 +130,9 @@ static void print_human(const struct dc_merge_result *res, int dry_run, int quie
 			       dc_printable(res->late[i].path), (unsigned long long)res->late[i].frame,
 			       (unsigned long long)res->prev_frame);
 	}
+	if (res->edited)
+		fprintf(stderr, "warning: the state is not what 'git dc merge' wrote (%s):"
+			" folding again from genesis\n", res->edited);
 	if (!res->napplied && !res->nchanged) {
 		if (res->had_head)
 			printf("Nothing to merge: frame %llu is up to date\n",

@@ -1417,6 +1417,12 @@ test_expect_success 'a canonical file holding conflict markers stops the merge (
 		  ]
 		}
 		EOF
+		# with .dc/head.json rewritten too, as a merge made by hand would:
+		# the merge trusts that state (a hand edit alone makes it fold
+		# again from genesis, tested below)
+		jq --indent 4 . .dc/head.json >../head.json &&
+		cp ../head.json .dc/head.json &&
+		git add .dc/head.json &&
 		dc_commit_file state/posted_log.json "a bad hand edit" &&
 		dc_snapshot markers &&
 		test_expect_code 1 git dc merge >../out 2>../err &&
@@ -1442,6 +1448,12 @@ test_expect_success 'a canonical target of the wrong type stops the merge (exit 
 		  "comments": {}
 		}
 		EOF
+		# with .dc/head.json rewritten too, as a merge made by hand would:
+		# the merge trusts that state (a hand edit alone makes it fold
+		# again from genesis, tested below)
+		jq --indent 4 . .dc/head.json >../head.json &&
+		cp ../head.json .dc/head.json &&
+		git add .dc/head.json &&
 		dc_commit_file state/posted_log.json "comments as an object" &&
 		dc_delta_json 3 a 2026-03-28T05:00:00Z "\"comments_added\": [{\"discussion\": 1, \"author\": \"x\", \"body\": \"y\"}]" |
 		commit_delta frame-3-a.json &&
@@ -1631,6 +1643,59 @@ test_expect_success 'a refold starts again from that genesis' '
 	jq -c "[.posts[].number], .note" gen/state/posted_log.json >actual &&
 	printf "[100,99,101]\n\"kept\"\n" >expect &&
 	test_cmp expect actual
+'
+
+test_expect_success 'a canonical file edited by hand and committed without the hooks: the next merge folds from genesis' '
+	dc_repo tamper &&
+	(
+		cd tamper &&
+		dc_delta_json 1 a 2026-03-28T03:00:00Z "\"events\": [{\"n\": 1}]" | commit_delta frame-1-a.json &&
+		git dc merge -q >/dev/null &&
+		echo "{\"events\": [\"by hand\"]}" >state/events.json &&
+		git commit -q --no-verify -am "an edit by hand" &&
+		edit=$(git rev-parse --short=12 HEAD) &&
+		git dc merge >out 2>err &&
+		grep "folded again from genesis" out &&
+		echo "warning: the state is not what '"'"'git dc merge'"'"' wrote (commit $edit changed '"'"'state/events.json'"'"' alone): folding again from genesis" >expect &&
+		test_cmp expect err &&
+		jq -c . state/events.json >actual &&
+		echo "{\"events\":[{\"n\":1}]}" >expect &&
+		test_cmp expect actual &&
+		git dc check HEAD &&
+		git dc merge >out 2>err &&
+		grep "^Nothing to merge" out &&
+		test_must_be_empty err &&
+
+		echo "{\"events\": [\"again\"]}" >state/events.json &&
+		git commit -q --no-verify -am "another edit" &&
+		dc_delta_json 2 a 2026-03-28T03:01:00Z "\"events\": [{\"n\": 2}]" | commit_delta frame-2-a.json &&
+		git dc merge >out 2>err &&
+		grep "^warning: the state is not what" err &&
+		jq -c . state/events.json >actual &&
+		echo "{\"events\":[{\"n\":1},{\"n\":2}]}" >expect &&
+		test_cmp expect actual &&
+		dc_delta_json 3 a 2026-03-28T03:02:00Z "\"events\": [{\"n\": 3}]" | commit_delta frame-3-a.json &&
+		git dc merge >out 2>err &&
+		! grep "folded again" out &&
+		test_must_be_empty err
+	)
+'
+
+test_expect_success '.dc/head.json edited by hand: no delta is applied twice' '
+	dc_repo headedit &&
+	(
+		cd headedit &&
+		dc_delta_json 1 a 2026-03-28T03:00:00Z "\"events\": [{\"n\": 1}]" | commit_delta frame-1-a.json &&
+		dc_delta_json 2 a 2026-03-28T03:01:00Z "\"events\": [{\"n\": 2}]" | commit_delta frame-2-a.json &&
+		git dc merge -q >/dev/null &&
+		git show HEAD:state/events.json >expect &&
+		sed -i "s/\"frame\": 2/\"frame\": 1/" .dc/head.json &&
+		git commit -q --no-verify -am "frame 1, by hand" &&
+		git dc merge >out 2>err &&
+		grep "^warning: the state is not what .git dc merge. wrote (.\.dc/head\.json. names a last delta it does not count as applied)" err &&
+		test_cmp expect state/events.json &&
+		git dc check HEAD
+	)
 '
 
 test_done

@@ -226,6 +226,28 @@ test_expect_success 'status in a bare repository' '
 	test_cmp expect actual
 '
 
+test_expect_success 'the bytes of an applied delta at its other-layout path are not pending' '
+	dc_repo copy &&
+	(
+		cd copy &&
+		mkdir -p $D &&
+		dc_delta_json 1 a 2026-03-28T03:00:00Z "\"events\": [{\"n\": 1}]" >$D/frame-1-a.json &&
+		dc_commit_file $D/frame-1-a.json "a delta" &&
+		git dc merge -q >/dev/null &&
+		mkdir -p $D/frame-1 &&
+		cp $D/frame-1-a.json $D/frame-1/a.json &&
+		dc_commit_file $D/frame-1/a.json "the same bytes, by frame" &&
+		git dc merge >../out &&
+		grep "^Nothing to merge: frame 1 is up to date\$" ../out &&
+		git dc status >../out &&
+		grep "^No pending deltas\$" ../out &&
+		git dc status --json >../out.json &&
+		jq -c ".pending" ../out.json >../actual &&
+		echo "[]" >../expect &&
+		test_cmp ../expect ../actual
+	)
+'
+
 test_expect_success 'status outside a dc repository: exit 1 with a pointer to init' '
 	git init -q plain &&
 	(

@@ -253,8 +253,9 @@ test_expect_success 'verify catches a hand-edited canonical file, and points at 
 		git rev-parse HEAD >../tampered-commit &&
 		dc_delta_json 4 alpha 2026-03-28T03:30:00Z "\"comments_added\": [{\"discussion\": 2, \"author\": \"agent-a\", \"body\": \"late reply\"}]" |
 		commit_delta frame-4-alpha.json &&
-		git dc merge -q --frame 4 >/dev/null &&
-		grep -q hacked state/agents.json &&
+		git dc merge -q --frame 4 >/dev/null 2>../err &&
+		grep "^warning: the state is not what .git dc merge. wrote (commit [0-9a-f]* changed .state/agents.json. alone): folding again from genesis" ../err &&
+		! grep -q hacked state/agents.json &&
 		test_expect_code 1 git dc verify >../out 2>../err &&
 		t=$(cut -c1-12 ../tampered-commit) &&
 		cat >../expect <<-EOF &&
@@ -280,13 +281,22 @@ test_expect_success 'verify --json names the commit, the file, the pointer and b
 	)
 '
 
+# hand_edit_tip: commit an edit of agent-a's bio at the tip, hooks off
+hand_edit_tip () {
+	sed "s/\"sculptor\"/\"hacked\"/" state/agents.json >../edited &&
+	cp ../edited state/agents.json &&
+	git commit -q -am "a hand edit at the tip, hooks off"
+}
+
 test_expect_success 'verify --tip: the tip is not the replay either' '
 	(
 		cd tampered &&
+		hand_edit_tip &&
 		test_expect_code 1 git dc verify --tip --json >../out.json 2>../err &&
 		jq -c ".problems[] | [.commit, .path, .pointer, .expected, .committed]" ../out.json >../actual &&
 		echo "[\"$(git rev-parse HEAD)\",\"state/agents.json\",\"/agents/agent-a/bio\",\"sculptor\",\"hacked\"]" >../expect &&
-		test_cmp ../expect ../actual
+		test_cmp ../expect ../actual &&
+		git reset -q --hard HEAD^
 	)
 '
 
@@ -303,11 +313,13 @@ test_expect_success 'verify --from a later frame trusts the commits before it' '
 test_expect_success 'blame warns when the committed value is not the replay' '
 	(
 		cd tampered &&
+		hand_edit_tip &&
 		git dc blame state/agents.json /agents/agent-a/bio >../out 2>../err &&
 		head -n 1 ../out >../actual &&
 		echo "state/agents.json /agents/agent-a/bio: \"sculptor\"" >../expect &&
 		test_cmp ../expect ../actual &&
-		grep "warning: the value committed in ${SQ}state/agents.json${SQ} is not the replay of the log" ../err
+		grep "warning: the value committed in ${SQ}state/agents.json${SQ} is not the replay of the log" ../err &&
+		git reset -q --hard HEAD^
 	)
 '
 

@@ -198,7 +198,9 @@ test_expect_success 'a canonical file committed as a symbolic link is refused, n
 	git -C link2 commit -q --no-verify -m "a link for a canonical file" &&
 	snap link2 link &&
 	test_expect_code 1 git -C link2 dc merge >out 2>err &&
-	echo "error: delta '\''state/stream_deltas/frame-2-s1.json'\'': '\''state/events.json'\'' is not a regular file in the commit" >expect &&
+	# committed alone, the link makes a state no merge wrote: the merge
+	# folds from genesis, and refuses to write over the link
+	echo "error: '\''state/events.json'\'' is not a regular file" >expect &&
 	test_cmp expect err &&
 	unchanged link2 link &&
 	test -z "$(ls -A "$TRASH_DIRECTORY/outside2")"

@@ -186,6 +186,7 @@ void dc_merge_result_release(struct dc_merge_result *res)
 {
 	size_t i;
 
+	free(res->edited);
 	notes_free(res->applied, res->napplied);
 	notes_free(res->late, res->nlate);
 	notes_free(res->quarantined, res->nquarantined);
@@ -1069,6 +1070,100 @@ cleanup:
 	return ret;
 }
 
+static size_t canonical_paths(char ***out, const struct dc_rules *rules, const git_tree *a,
+			      const git_tree *b, const struct proj_out *po);
+static void paths_free(char **v, size_t n);
+
+/* 1 if `path` holds other bytes (or is absent on one side) in `a` and `b`. */
+static int path_differs(const git_tree *a, const git_tree *b, const char *path)
+{
+	git_oid x, y;
+	int ea = dc_repo_tree_oid(&x, a, path), eb = dc_repo_tree_oid(&y, b, path);
+
+	return ea != eb || (ea && !git_oid_equal(&x, &y));
+}
+
+#define STATE_WALK 1000		/* commits state_edited() looks at, at most */
+
+/*
+ * Is the state of commit `tip` (whose tree is `tree`) the one the merge
+ * that wrote it left? Going back by first parents to the commit that last
+ * changed .dc/head.json or is a merge commit of git dc (its `Dc-Deltas`
+ * trailer), a commit that changed a
+ * canonical file on its own (a hand edit committed with --no-verify, or
+ * in a clone without the hooks) makes it a state no merge wrote:
+ * *edited = 1, and `which` says where. Only a fold from genesis can be
+ * trusted then. Beyond STATE_WALK commits the state is taken as it is.
+ */
+static int state_edited(int *edited, struct dc_buf *which, struct dc_repo *r,
+			const git_oid *tip, const git_tree *tree, const struct dc_rules *rules,
+			struct dc_err *err)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	char **files = NULL;
+	size_t nfiles = 0, i, steps;
+	int ret = -1;
+
+	*edited = 0;
+	if (git_commit_lookup(&c, r->git, tip) || git_commit_tree(&t, c)) {
+		dc_git_err(err, DC_ERR_FATAL, "cannot read commit %s", git_oid_tostr_s(tip));
+		goto cleanup;
+	}
+	if (!git_oid_equal(git_tree_id(t), git_tree_id(tree))) {
+		ret = 0;	/* not the tip's state: nothing to follow */
+		goto cleanup;
+	}
+	nfiles = canonical_paths(&files, rules, t, NULL, NULL);
+	for (steps = 0; steps < STATE_WALK && git_commit_parentcount(c); steps++) {
+		if (git_commit_parent(&parent, c, 0) || git_commit_tree(&pt, parent)) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot read the parent of %s",
+				   git_oid_tostr_s(git_commit_id(c)));
+			goto cleanup;
+		}
+		/* c wrote the state: a merge commit, or .dc/head.json changed */
+		if (strstr(git_commit_message(c), "\nDc-Deltas: ") ||
+		    path_differs(t, pt, DC_HEAD_PATH))
+			break;
+		for (i = 0; i < nfiles && !*edited; i++)
+			if ((*edited = path_differs(t, pt, files[i])))
+				dc_buf_addf(which, "commit %.12s changed '%s' alone",
+					    git_oid_tostr_s(git_commit_id(c)), files[i]);
+		if (*edited)
+			break;
+		git_commit_free(c);
+		git_tree_free(t);
+		c = parent;
+		t = pt;
+		parent = NULL;
+		pt = NULL;
+	}
+	ret = 0;
+cleanup:
+	paths_free(files, nfiles);
+	git_commit_free(parent);
+	git_commit_free(c);
+	git_tree_free(pt);
+	git_tree_free(t);
+	return ret;
+}
+
+/* Is the head's last delta one of those mark_applied() found applied? */
+static int last_applied(const struct plan *p)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+
+	for (i = 0; i < p->ncur; i++) {
+		if (!p->applied_before[i])
+			continue;
+		git_oid_tostr(hex, sizeof(hex), &p->cur[i].oid);
+		if (!strcmp(hex, p->head.last.oid))
+			return 1;
+	}
+	return 0;
+}
+
 static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_repo *r,
 		   const struct proj_in *in, struct dc_err *err)
 {
@@ -1087,6 +1182,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	uint64_t frame = 0, applied_total = 0;
 	int ret = -1, full, exists, from_snapshot = 0;
 	struct head snap;
+	struct dc_map applied = DC_MAP_INIT;
 
 	memset(&p, 0, sizeof(p));
 	memset(&snap, 0, sizeof(snap));
@@ -1122,6 +1218,29 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	}
 	if (p.head.present && mark_applied(&p, r, err))
 		goto cleanup;
+	/*
+	 * A head.json whose last delta is not one it counts as applied (a
+	 * frame edited by hand, say) was not written by a merge: the deltas
+	 * it says are new may have been applied already.
+	 */
+	if (!full && p.head.has_last && !p.arch.present && !last_applied(&p)) {
+		free(res->edited);
+		res->edited = dc_xstrdup("'" DC_HEAD_PATH "' names a last delta it does not"
+					 " count as applied");
+		full = 1;
+	}
+	if (!full && in->state_tip) {
+		int edited;
+
+		dc_buf_reset(&buf);
+		if (state_edited(&edited, &buf, r, in->state_tip, in->state_tree, &p.rules, err))
+			goto cleanup;
+		if (edited) {
+			free(res->edited);
+			res->edited = dc_xstrdup(buf.buf);
+			full = 1;
+		}
+	}
 	if (in->frame_exact && p.head.present && in->frame < p.head.frame)
 		full = 1;	/* a frame below the state's: only a fold from genesis tells */
 
@@ -1145,6 +1264,10 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	res->frame = frame;
 	res->has_state = p.head.present;
 
+	/* a copy of an applied delta (its bytes at another path) is that delta */
+	for (i = 0; in->plan_only && i < p.ncur; i++)
+		if (p.applied_before[i])
+			dc_map_put(&applied, (const char *)p.cur[i].oid.id, GIT_OID_RAWSZ, 1);
 	for (i = 0; i < p.ncur; i++) {
 		struct dc_delta *d = &p.deltas[i];
 		if (!p.loaded[i] || p.archived[i])
@@ -1154,7 +1277,9 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 				 d, d->reason);
 			DC_ALLOC_GROW(quar, nquar + 1, alloc_quar);
 			quar[nquar++] = d;
-		} else if (d->frame > frame || in->plan_only) {
+		} else if ((d->frame > frame || in->plan_only) &&
+			   !dc_map_get(&applied, (const char *)p.cur[i].oid.id, GIT_OID_RAWSZ,
+				       NULL)) {
 			note_add(&res->pending, &res->npending, &alloc_p, d->path, d, NULL);
 		}
 	}
@@ -1225,8 +1350,9 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 		ret = 0;
 		goto cleanup;
 	}
-	if (!full && p.head.has_last && nfold && dc_delta_cmp(fold[0], &p.head.last) < 0)
-		full = 1;	/* a late delta: fold again from genesis */
+	/* a late delta, or the last one applied again: fold again from genesis */
+	if (!full && p.head.has_last && nfold && dc_delta_cmp(fold[0], &p.head.last) <= 0)
+		full = 1;
 	res->refold = full && p.head.present;
 
 	if (full) {
@@ -1419,6 +1545,7 @@ cleanup:
 	git_tree_free(gen_tree);
 	git_commit_free(gen_commit);
 	plan_release(&p);
+	dc_map_release(&applied);
 	return ret;
 }
 
@@ -2183,6 +2310,16 @@ int dc_check_tree(struct dc_check_result *res, struct dc_repo *r, const git_tree
 			ew = dc_repo_tree_oid(&w, ptrees[0], path);
 		}
 		if (ea == ew && (!ea || git_oid_equal(&a, &w)))
+			continue;
+		/*
+		 * The parent's state is not what a merge wrote, so the
+		 * projection is from genesis: a commit that puts canonical
+		 * files back and leaves .dc/head.json alone is judged by its
+		 * canonical files (section 9), not by the head a merge would
+		 * write now.
+		 */
+		if (mres.edited && !strcmp(path, DC_HEAD_PATH) &&
+		    !path_differs(tree, ptrees[0], DC_HEAD_PATH))
 			continue;
 		if (!strcmp(path, DC_HEAD_PATH))
 			problem(res, path, "head-edit", HINT_MERGE, "'%s' is not what git dc merge"

@@ -106,6 +106,9 @@ struct dc_merge_result {
 	char *deltas_dir;	/* the rules' delta directory */
 	int layout_by_frame;
 	int refold;		/* folded again from genesis */
+	char *edited;		/* why the state is not what a merge wrote
+				 * ("commit <id> changed '<file>' alone"), so it
+				 * was folded again from genesis; NULL if it is */
 	int from_snapshot;	/* ... whose place an archive snapshot took */
 	size_t folded;		/* deltas folded */
 	char **changed;		/* files written by the commit */
