@@ -741,6 +741,7 @@ struct staged {
 	char status;		/* A, M, D, T, U */
 	char mode[7];		/* the index's mode ("000000" if deleted) */
 	char oid[41];		/* the index's blob */
+	size_t at;		/* where its path starts in the list of paths */
 	const char *path;	/* into the list of paths */
 };
 
@@ -752,7 +753,7 @@ static int staged_parse(struct staged **v, size_t *n, struct dc_buf *paths,
 			const struct dc_buf *raw)
 {
 	const char *p = raw->buf, *end = raw->buf + raw->len, *path;
-	size_t alloc = 0, i, *at = NULL;
+	size_t alloc = 0, i;
 
 	*v = NULL;
 	*n = 0;
@@ -762,22 +763,20 @@ static int staged_parse(struct staged **v, size_t *n, struct dc_buf *paths,
 		    p[96] != ' ' || p[98] || !(path = memchr(p + 99, '\0', (size_t)(end - p - 99))))
 			goto fail;
 		DC_ALLOC_GROW(*v, *n + 1, alloc);
-		at = dc_xrealloc(at, (*n + 1) * sizeof(*at));
 		(*v)[*n].status = p[97];
 		memcpy((*v)[*n].mode, p + 8, 6);
 		(*v)[*n].mode[6] = '\0';
 		memcpy((*v)[*n].oid, p + 56, 40);
 		(*v)[*n].oid[40] = '\0';
-		at[(*n)++] = paths->len;
+		(*v)[(*n)++].at = paths->len;
 		dc_buf_add(paths, p + 99, (size_t)(path - p - 99) + 1);
 		p = path + 1;
 	}
+	/* the list is complete: it moves no more */
 	for (i = 0; i < *n; i++)
-		(*v)[i].path = paths->buf + at[i];
-	free(at);
+		(*v)[i].path = paths->buf + (*v)[i].at;
 	return 0;
 fail:
-	free(at);
 	free(*v);
 	*v = NULL;
 	*n = 0;

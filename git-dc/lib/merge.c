@@ -1089,11 +1089,11 @@ static int path_differs(const git_tree *a, const git_tree *b, const char *path)
  * Is the state of commit `tip` (whose tree is `tree`) the one the merge
  * that wrote it left? Going back by first parents to the commit that last
  * changed .dc/head.json or is a merge commit of git dc (its `Dc-Deltas`
- * trailer), a commit that changed a
- * canonical file on its own (a hand edit committed with --no-verify, or
- * in a clone without the hooks) makes it a state no merge wrote:
- * *edited = 1, and `which` says where. Only a fold from genesis can be
- * trusted then. Beyond STATE_WALK commits the state is taken as it is.
+ * trailer), a commit that changed a canonical file on its own (a hand
+ * edit committed with --no-verify, or in a clone without the hooks) makes
+ * it a state no merge wrote: *edited = 1, and `which` says where. Only a
+ * fold from genesis can be trusted then. Beyond STATE_WALK commits the
+ * state is taken as it is.
  */
 static int state_edited(int *edited, struct dc_buf *which, struct dc_repo *r,
 			const git_oid *tip, const git_tree *tree, const struct dc_rules *rules,
@@ -1151,16 +1151,14 @@ cleanup:
 /* Is the head's last delta one of those mark_applied() found applied? */
 static int last_applied(const struct plan *p)
 {
-	char hex[GIT_OID_HEXSZ + 1];
+	git_oid last;
 	size_t i;
 
-	for (i = 0; i < p->ncur; i++) {
-		if (!p->applied_before[i])
-			continue;
-		git_oid_tostr(hex, sizeof(hex), &p->cur[i].oid);
-		if (!strcmp(hex, p->head.last.oid))
+	if (git_oid_fromstr(&last, p->head.last.oid))
+		return 0;
+	for (i = 0; i < p->ncur; i++)
+		if (p->applied_before[i] && git_oid_equal(&p->cur[i].oid, &last))
 			return 1;
-	}
 	return 0;
 }
 
@@ -1350,9 +1348,8 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 		ret = 0;
 		goto cleanup;
 	}
-	/* a late delta, or the last one applied again: fold again from genesis */
-	if (!full && p.head.has_last && nfold && dc_delta_cmp(fold[0], &p.head.last) <= 0)
-		full = 1;
+	if (!full && p.head.has_last && nfold && dc_delta_cmp(fold[0], &p.head.last) < 0)
+		full = 1;	/* a late delta: fold again from genesis */
 	res->refold = full && p.head.present;
 
 	if (full) {
