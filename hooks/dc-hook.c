@@ -809,52 +809,55 @@ static int check_new_deltas(struct report *rep, const struct staged *v, size_t n
 	static const char *const batch_check[] = { "git", "cat-file", "--batch-check", NULL };
 	struct dc_buf in = DC_BUF_INIT, sizes = DC_BUF_INIT, blobs = DC_BUF_INIT;
 	struct dc_buf msg = DC_BUF_INIT, warnings = DC_BUF_INIT, errors = DC_BUF_INIT;
-	const char *p, *q, *end, *rel, *verdict;
-	size_t i, size, *want = dc_xcalloc(n + 1, sizeof(*want));
+	const char *p, *q, *end, *verdict;
+	size_t i, k, npick = 0, *pick = dc_xcalloc(n + 1, sizeof(*pick));
+	uint64_t *size = dc_xcalloc(n + 1, sizeof(*size));
 	int ret = -1;
 
+	/* the new deltas to check, by index into v */
 	for (i = 0; i < n; i++) {
+		const char *rel;
+
 		if (!protected_path(v[i].path, rules))
 			continue;
 		if (!(rel = new_delta(&v[i], rules)))
 			goto cleanup;
-		if (!hidden(rel))
+		if (!hidden(rel)) {
+			pick[npick++] = i;
 			dc_buf_addf(&in, "%s\n", v[i].oid);
+		}
 	}
 	/* their sizes first: one over the limit is never read */
-	if (in.len && run(batch_check, &in, &sizes, NULL, 1))
+	if (npick && run(batch_check, &in, &sizes, NULL, 1))
 		goto cleanup;
 	dc_buf_reset(&in);
-	for (i = 0, p = sizes.buf, end = sizes.buf + sizes.len; i < n; i++) {
-		if (!protected_path(v[i].path, rules) || hidden(new_delta(&v[i], rules)))
-			continue;
+	for (k = 0, p = sizes.buf, end = sizes.buf + sizes.len; k < npick; k++) {
+		const struct staged *s = &v[pick[k]];
+
 		if (!(q = memchr(p, '\n', (size_t)(end - p))) || (size_t)(q - p) < 47 ||
-		    memcmp(p, v[i].oid, 40) || memcmp(p + 40, " blob ", 6))
+		    memcmp(p, s->oid, 40) || memcmp(p + 40, " blob ", 6))
 			goto cleanup;
-		size = strtoull(p + 46, NULL, 10);
-		want[i] = size + 1;
-		if (size <= rules->max_delta_bytes)
-			dc_buf_addf(&in, "%s\n", v[i].oid);
+		size[k] = strtoull(p + 46, NULL, 10);
+		if (size[k] <= rules->max_delta_bytes)
+			dc_buf_addf(&in, "%s\n", s->oid);
 		p = q + 1;
 	}
 	if (in.len && run(cat_file, &in, &blobs, NULL, 1))
 		goto cleanup;
-	for (i = 0, p = blobs.buf, end = blobs.buf + blobs.len; i < n; i++) {
-		struct dc_delta d;
+	for (k = 0, p = blobs.buf, end = blobs.buf + blobs.len; k < npick; k++) {
+		const struct staged *s = &v[pick[k]];
 		const char *bytes = NULL;
+		struct dc_delta d;
 
-		if (!want[i])
-			continue;
-		size = want[i] - 1;
-		if (size <= rules->max_delta_bytes) {
+		if (size[k] <= rules->max_delta_bytes) {
 			/* "<oid> blob <size>\n<bytes>\n" */
 			if (!(q = memchr(p, '\n', (size_t)(end - p))) ||
-			    (size_t)(end - q - 1) < size + 1 || memcmp(p, v[i].oid, 40))
+			    (size_t)(end - q - 1) < size[k] + 1 || memcmp(p, s->oid, 40))
 				goto cleanup;
 			bytes = q + 1;
-			p = bytes + size + 1;
+			p = bytes + size[k] + 1;
 		}
-		dc_delta_load(&d, v[i].path, new_delta(&v[i], rules), v[i].oid, bytes, size, rules);
+		dc_delta_load(&d, s->path, new_delta(s, rules), s->oid, bytes, size[k], rules);
 		dc_buf_reset(&msg);
 		verdict = dc_delta_verdict(&msg, &d);
 		if (verdict)
@@ -869,7 +872,8 @@ static int check_new_deltas(struct report *rep, const struct staged *v, size_t n
 		report_problem(rep, NULL, "delta-invalid", p, DC_HINT_BAD_DELTA);
 	ret = 0;
 cleanup:
-	free(want);
+	free(pick);
+	free(size);
 	dc_buf_release(&in);
 	dc_buf_release(&sizes);
 	dc_buf_release(&blobs);
