@@ -115,7 +115,7 @@ int main(int argc, const char **argv)
 		fprintf(stderr, "git dc: '%s' is not a git dc command. See 'git dc -h'.\n", name);
 		return 129;
 	}
-	git_libgit2_init();
+	dc_libgit2_init();
 	status = commands[i].fn(argc - 1, argv + 1);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "fatal: unable to write to stdout: %s\n", strerror(errno));

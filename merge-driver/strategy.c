@@ -910,7 +910,7 @@ int main(int argc, const char **argv)
 	int a = 1, code;
 
 	memset(&s, 0, sizeof(s));
-	git_libgit2_init();
+	dc_libgit2_init();
 	git_merge_options_init(&s.mopts, GIT_MERGE_OPTIONS_VERSION);
 	git_merge_file_options_init(&s.fopts, GIT_MERGE_FILE_OPTIONS_VERSION);
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {

@@ -50,4 +50,18 @@ test_expect_success 'outside a repository: fatal, exit 128' '
 	)
 '
 
+test_expect_success 'the programs that start libgit2 take its CA loads (no bundle parsed)' '
+	if ldd "$SHARNESS_BUILD_DIRECTORY/git-dc" | grep -q libmbedx509
+	then
+		for p in git-dc git-merge-dc
+		do
+			nm -D --defined-only "$SHARNESS_BUILD_DIRECTORY/$p" >syms &&
+			grep " T mbedtls_x509_crt_parse_file$" syms &&
+			grep " T mbedtls_x509_crt_parse_path$" syms || return 1
+		done
+	else
+		say "libgit2 does not use mbedTLS here: nothing to take"
+	fi
+'
+
 test_done

@@ -30,6 +30,9 @@ struct dc_repo {
 
 #define DC_REPO_INIT { NULL, 0, NULL, NULL, NULL, 1, NULL }
 
+/* git_libgit2_init(), once, without the CA bundle no git dc command uses */
+void dc_libgit2_init(void);
+
 /*
  * Open the repository git would use here: $GIT_DIR (and $GIT_WORK_TREE) when
  * set, else discovery from the current directory. Fails with code
