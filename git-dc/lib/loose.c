@@ -13,13 +13,14 @@
 #include <openssl/evp.h>
 
 /*
- * The blob id of `len` bytes at `buf`, `hdr` being their "blob <len>\0"
- * header. libcrypto's SHA-1 costs a millisecond to start (it reads its
+ * The id of the object of `type` whose `len` bytes are at `buf`, `hdr`
+ * being its "<type> <len>\0" header. libcrypto's SHA-1 costs a millisecond to start (it reads its
  * configuration) and libgit2's is already started: small blobs, which take
  * microseconds either way, go to libgit2.
  */
 #define DC_LIBCRYPTO_MIN ((size_t)256 << 10)
-static int blob_sha1(git_oid *oid, const char *hdr, size_t hlen, const void *buf, size_t len)
+static int obj_sha1(git_oid *oid, git_object_t type, const char *hdr, size_t hlen,
+		    const void *buf, size_t len)
 {
 	EVP_MD_CTX *ctx;
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -27,7 +28,7 @@ static int blob_sha1(git_oid *oid, const char *hdr, size_t hlen, const void *buf
 	int ok;
 
 	if (len < DC_LIBCRYPTO_MIN)
-		return git_odb_hash(oid, buf, len, GIT_OBJECT_BLOB) ? -1 : 0;
+		return git_odb_hash(oid, buf, len, type) ? -1 : 0;
 	ctx = EVP_MD_CTX_new();
 	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
 		EVP_DigestUpdate(ctx, hdr, hlen) && EVP_DigestUpdate(ctx, buf, len) &&
@@ -39,17 +40,18 @@ static int blob_sha1(git_oid *oid, const char *hdr, size_t hlen, const void *buf
 	return 0;
 }
 
-/* "blob <len>" and its NUL: the header's length with the NUL */
-static size_t blob_header(char *hdr, size_t size, size_t len)
+/* "<type> <len>" and its NUL: the header's length with the NUL */
+static size_t obj_header(char *hdr, size_t size, git_object_t type, size_t len)
 {
-	return (size_t)snprintf(hdr, size, "blob %zu", len) + 1;
+	return (size_t)snprintf(hdr, size, "%s %zu", git_object_type2string(type), len) + 1;
 }
 
 int dc_blob_id(git_oid *oid, const void *buf, size_t len)
 {
 	char hdr[32];
 
-	return blob_sha1(oid, hdr, blob_header(hdr, sizeof(hdr), len), buf, len);
+	return obj_sha1(oid, GIT_OBJECT_BLOB, hdr, obj_header(hdr, sizeof(hdr), GIT_OBJECT_BLOB, len),
+			buf, len);
 }
 
 /* One raw deflate stream over `pre` then `in`. */
@@ -135,11 +137,17 @@ static void zlib_header(unsigned char h[2], int level)
 int dc_loose_write_blob(git_oid *oid, const char *objects_dir, int level, const void *buf,
 			size_t len, git_odb *odb, struct dc_err *err)
 {
+	return dc_loose_write(oid, objects_dir, level, GIT_OBJECT_BLOB, buf, len, odb, err);
+}
+
+int dc_loose_write(git_oid *oid, const char *objects_dir, int level, git_object_t type,
+		   const void *buf, size_t len, git_odb *odb, struct dc_err *err)
+{
 	struct part a, b;
 	struct dc_buf path = DC_BUF_INIT, tmp = DC_BUF_INIT;
 	char hdr[32], hex[GIT_OID_HEXSZ + 1];
 	unsigned char zh[2], trailer[4];
-	size_t hlen = blob_header(hdr, sizeof(hdr), len), split;
+	size_t hlen = obj_header(hdr, sizeof(hdr), type, len), split;
 	pthread_t th;
 	int threaded = 0, fd = -1, ret = -1, e;
 	uLong adler;
@@ -163,8 +171,8 @@ int dc_loose_write_blob(git_oid *oid, const char *objects_dir, int level, const 
 		b.last = 1;
 		threaded = !pthread_create(&th, NULL, part_run, &b);
 	}
-	if (blob_sha1(oid, hdr, hlen, buf, len)) {
-		dc_err_set(err, DC_ERR_FATAL, "cannot hash a blob");
+	if (obj_sha1(oid, type, hdr, hlen, buf, len)) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot hash an object");
 		goto cleanup;
 	}
 	git_oid_tostr(hex, sizeof(hex), oid);
@@ -185,7 +193,7 @@ int dc_loose_write_blob(git_oid *oid, const char *objects_dir, int level, const 
 		threaded = 0;
 	}
 	if (a.failed || b.failed) {
-		dc_err_set(err, DC_ERR_FATAL, "cannot compress a blob");
+		dc_err_set(err, DC_ERR_FATAL, "cannot compress an object");
 		goto cleanup;
 	}
 	adler = split < len ? adler32_combine(a.adler, b.adler, (z_off_t)b.len) : a.adler;

@@ -36,5 +36,8 @@ int dc_blob_id(git_oid *oid, const void *buf, size_t len);
 #define DC_LOOSE_SPLIT ((size_t)1 << 20)
 int dc_loose_write_blob(git_oid *oid, const char *objects_dir, int level, const void *buf,
 			size_t len, git_odb *odb, struct dc_err *err);
+/* The same for an object of any `type` (a tree, say). */
+int dc_loose_write(git_oid *oid, const char *objects_dir, int level, git_object_t type,
+		   const void *buf, size_t len, git_odb *odb, struct dc_err *err);
 
 #endif

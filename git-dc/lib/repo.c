@@ -2,6 +2,7 @@
 #include "trace.h"
 #include "rules.h"
 #include "loose.h"
+#include "index.h"
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
 #include <errno.h>
@@ -524,8 +525,281 @@ int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t 
 	return 0;
 }
 
+static int tree_update_git(git_oid *out, struct dc_repo *r, const git_tree *base,
+			   const struct dc_tree_change *changes, size_t n, struct dc_err *err);
+
+/* git's empty tree */
+static const git_oid empty_tree_id = { { 0x4b, 0x82, 0x5d, 0xc6, 0x42, 0xcb, 0x6e, 0xb9, 0xa0,
+	0x60, 0xe5, 0x4b, 0xf8, 0xd6, 0x92, 0x88, 0xfb, 0xee, 0x49, 0x04 } };
+
+/*
+ * Trees written by git dc itself (dc_loose_write()): a delta's commit
+ * adds one entry to a directory that can hold 10,000, and libgit2 puts
+ * every entry of it in a tree builder, then hashes the whole tree with its
+ * collision-detecting SHA-1. Here the changed entries are spliced into
+ * the tree's bytes, directory by directory, as libgit2 would write them:
+ * files as mode 100644, a directory left empty removed from its parent.
+ */
+
+/* git's order of tree entries: a directory sorts as if its name ended in '/' */
+static int tree_order(const char *a, size_t alen, int adir, const char *b, size_t blen, int bdir)
+{
+	size_t len = alen < blen ? alen : blen;
+	int c = memcmp(a, b, len);
+	unsigned ca, cb;
+
+	if (c)
+		return c;
+	ca = alen > len ? (unsigned char)a[len] : adir ? '/' : 0;
+	cb = blen > len ? (unsigned char)b[len] : bdir ? '/' : 0;
+	return (int)ca - (int)cb;
+}
+
+struct tree_item {
+	const char *name;
+	size_t len;
+	int dir;
+};
+
+struct tree_edit {
+	struct tree_item it;
+	int remove, matched;
+	git_oid oid;			/* the new blob, or the new subtree */
+	size_t first, end;		/* a directory: its changes */
+};
+
+struct tree_ent {
+	struct tree_item it;
+	unsigned mode;
+	const git_oid *id;
+};
+
+static int item_order(const struct tree_item *a, const struct tree_item *b)
+{
+	return tree_order(a->name, a->len, a->dir, b->name, b->len, b->dir);
+}
+
+static int cmp_edit(const void *a, const void *b)
+{
+	return item_order(&((const struct tree_edit *)a)->it, &((const struct tree_edit *)b)->it);
+}
+
+static int cmp_change_path(const void *a, const void *b)
+{
+	return strcmp((*(const struct dc_tree_change *const *)a)->path,
+		      (*(const struct dc_tree_change *const *)b)->path);
+}
+
+/* The index of the entry `key` (name and kind) in ents[0..n), else n. */
+static size_t find_ent(const struct tree_ent *ents, size_t n, const struct tree_item *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = item_order(&ents[mid].it, key);
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return n;
+}
+
+/* 1 when edits ed[0..n) (in tree order) name `key`, of either kind. */
+static int edit_named(const struct tree_edit *ed, size_t n, const struct tree_item *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = item_order(&ed[mid].it, key);
+		if (!c)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* The entries of `tree`, as libgit2 holds it (parsed, and cached). */
+static void tree_entries(struct tree_ent **out, size_t *n, const git_tree *tree)
+{
+	size_t i;
+
+	*n = git_tree_entrycount(tree);
+	*out = dc_xcalloc(*n ? *n : 1, sizeof(**out));
+	for (i = 0; i < *n; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(tree, i);
+		struct tree_ent *x = &(*out)[i];
+
+		x->it.name = git_tree_entry_name(te);
+		x->it.len = strlen(x->it.name);
+		x->it.dir = git_tree_entry_type(te) == GIT_OBJECT_TREE;
+		x->mode = (unsigned)git_tree_entry_filemode_raw(te);
+		x->id = git_tree_entry_id(te);
+	}
+}
+
+static void tree_entry_add(struct dc_buf *out, unsigned mode, const struct tree_item *it,
+			   const git_oid *id)
+{
+	dc_buf_addf(out, "%o ", mode);
+	dc_buf_add(out, it->name, it->len);
+	dc_buf_addch(out, '\0');
+	dc_buf_add(out, id->id, GIT_OID_RAWSZ);
+}
+
+/*
+ * The tree `base` (NULL: none) with changes ch[0..n) (in strcmp order of
+ * their paths) applied, the paths read from offset `off` on. 0 with *out
+ * set; 1 when git dc does not write this one (a file where a directory
+ * goes or the other way round, an empty name, the removal of a path that
+ * is not there): libgit2 does, or says why not; -1 with `err` set.
+ */
+static int splice_tree(git_oid *out, struct dc_repo *r, git_odb *odb, const git_oid *base,
+		       const struct dc_tree_change *const *ch, size_t n, size_t off,
+		       struct dc_err *err)
+{
+	git_tree *tree = NULL;
+	struct tree_edit *ed = dc_xcalloc(n ? n : 1, sizeof(*ed));
+	struct tree_ent *ents = NULL;
+	struct dc_buf raw = DC_BUF_INIT;
+	size_t ned = 0, nents = 0, i, k;
+	int ret = -1, e;
+
+	if (base) {
+		if (git_tree_lookup(&tree, r->git, base)) {
+			dc_git_err(err, DC_ERR_FATAL, "cannot read tree %s", git_oid_tostr_s(base));
+			goto cleanup;
+		}
+		tree_entries(&ents, &nents, tree);
+	}
+	/* this level's edits: a file, or a directory and the changes below it */
+	for (i = 0; i < n; i = k) {
+		const char *name = ch[i]->path + off, *slash = strchr(name, '/');
+		struct tree_edit *x = &ed[ned++];
+
+		x->it.name = name;
+		x->it.len = slash ? (size_t)(slash - name) : strlen(name);
+		x->it.dir = !!slash;
+		x->first = i;
+		for (k = i + 1; slash && k < n && !strncmp(ch[k]->path + off, name, x->it.len + 1);
+		     k++)
+			;
+		x->end = k;
+		if (!slash) {
+			x->remove = ch[i]->remove;
+			git_oid_cpy(&x->oid, &ch[i]->oid);
+		}
+		if (!x->it.len) {
+			ret = 1;
+			goto cleanup;
+		}
+	}
+	qsort(ed, ned, sizeof(*ed), cmp_edit);
+	/* each edit against the entry of its name; a clash of kinds is not ours */
+	for (i = 0; i < ned; i++) {
+		struct tree_item other = ed[i].it;
+		size_t at = find_ent(ents, nents, &ed[i].it);
+
+		other.dir = !other.dir;
+		if (find_ent(ents, nents, &other) < nents || edit_named(ed, ned, &other)) {
+			ret = 1;
+			goto cleanup;
+		}
+		ed[i].matched = at < nents;
+		if (!ed[i].it.dir && ed[i].remove && !ed[i].matched) {
+			ret = 1;	/* libgit2 says what is not there */
+			goto cleanup;
+		}
+		if (!ed[i].it.dir)
+			continue;
+		if (ed[i].matched) {
+			e = splice_tree(&ed[i].oid, r, odb, ents[at].id, ch + ed[i].first,
+					ed[i].end - ed[i].first, off + ed[i].it.len + 1, err);
+		} else {
+			e = splice_tree(&ed[i].oid, r, odb, NULL, ch + ed[i].first,
+					ed[i].end - ed[i].first, off + ed[i].it.len + 1, err);
+		}
+		if (e) {
+			ret = e;
+			goto cleanup;
+		}
+		if (!git_oid_cmp(&ed[i].oid, &empty_tree_id))
+			ed[i].remove = 1;	/* git keeps no empty directory */
+	}
+	/* the entries in order, the edits in their places */
+	for (i = 0, k = 0; i < nents || k < ned;) {
+		int c = k == ned ? 1 : i == nents ? -1 : item_order(&ed[k].it, &ents[i].it);
+
+		if (c <= 0) {
+			if (!ed[k].remove)
+				tree_entry_add(&raw, ed[k].it.dir ? 040000 : 0100644, &ed[k].it,
+					       &ed[k].oid);
+			k++;
+			i += c == 0;
+			continue;
+		}
+		tree_entry_add(&raw, ents[i].mode, &ents[i].it, ents[i].id);
+		i++;
+	}
+	if (!raw.len && off) {
+		git_oid_cpy(out, &empty_tree_id);	/* not written: its parent drops it */
+		ret = 0;
+		goto cleanup;
+	}
+	e = dc_loose_write(out, r->objects_dir, r->loose_level, GIT_OBJECT_TREE, raw.buf, raw.len,
+			   odb, err);
+	ret = e < 0 ? -1 : 0;	/* 1: there already, packed */
+cleanup:
+	git_tree_free(tree);
+	dc_buf_release(&raw);
+	free(ents);
+	free(ed);
+	return ret;
+}
+
+int dc_repo_tree_splice(git_oid *out, struct dc_repo *r, const git_tree *base,
+			const struct dc_tree_change *changes, size_t n, struct dc_err *err)
+{
+	const struct dc_tree_change **ch;
+	git_odb *odb = NULL;
+	size_t i;
+	int e = 1;
+
+	if (!r->objects_dir)
+		return 1;
+	ch = dc_xcalloc(n ? n : 1, sizeof(*ch));
+	for (i = 0; i < n; i++)
+		ch[i] = &changes[i];
+	qsort(ch, n, sizeof(*ch), cmp_change_path);
+	for (i = 1; i < n && strcmp(ch[i - 1]->path, ch[i]->path); i++)
+		;
+	if (i >= n && !git_repository_odb(&odb, r->git))
+		e = splice_tree(out, r, odb, base ? git_tree_id(base) : NULL, ch, n, 0, err);
+	git_odb_free(odb);
+	free(ch);
+	return e;
+}
+
 int dc_repo_tree_update(git_oid *out, struct dc_repo *r, const git_tree *base,
 			const struct dc_tree_change *changes, size_t n, struct dc_err *err)
+{
+	int e = dc_repo_tree_splice(out, r, base, changes, n, err);
+
+	if (e <= 0)
+		return e;
+	git_error_clear();
+	return tree_update_git(out, r, base, changes, n, err);
+}
+
+static int tree_update_git(git_oid *out, struct dc_repo *r, const git_tree *base,
+			   const struct dc_tree_change *changes, size_t n, struct dc_err *err)
 {
 	git_tree_update *u = dc_xcalloc(n, sizeof(*u));
 	git_tree *empty = NULL;
@@ -829,16 +1103,76 @@ done:
 }
 
 /*
+ * The index as git dc reads it: by its own reader (index.h) when the file
+ * is in a form it edits, else by libgit2.
+ */
+struct idx {
+	struct dc_index fx;
+	int fast;
+	git_index *git;
+};
+
+#define IDX_INIT { DC_INDEX_INIT, 0, NULL }
+
+static int idx_open(struct idx *ix, struct dc_repo *r, struct dc_err *err)
+{
+	struct dc_buf file = DC_BUF_INIT;
+
+	dc_buf_addf(&file, "%sindex", r->gitdir);
+	ix->fast = !dc_index_read(&ix->fx, file.buf, err);
+	dc_buf_release(&file);
+	if (ix->fast)
+		return 0;
+	if (git_repository_index(&ix->git, r->git) || git_index_read(ix->git, 0))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot read the index");
+	return 0;
+}
+
+static void idx_close(struct idx *ix)
+{
+	dc_index_release(&ix->fx);
+	git_index_free(ix->git);
+	ix->git = NULL;
+}
+
+/* The stage-0 entry at `path` into *out: 1, or 0 when there is none. */
+static int idx_get(git_index_entry *out, const struct idx *ix, const char *path)
+{
+	struct dc_index_entry e;
+	const git_index_entry *ie;
+
+	memset(out, 0, sizeof(*out));
+	if (!ix->fast) {
+		ie = ix->git ? git_index_get_bypath(ix->git, path, 0) : NULL;
+		if (ie)
+			*out = *ie;
+		return !!ie;
+	}
+	if (!dc_index_find(&ix->fx, path, &e))
+		return 0;
+	out->ctime.seconds = e.ctime_sec;
+	out->ctime.nanoseconds = e.ctime_nsec;
+	out->mtime.seconds = e.mtime_sec;
+	out->mtime.nanoseconds = e.mtime_nsec;
+	out->ino = e.ino;
+	out->mode = e.mode;
+	out->file_size = e.size;
+	git_oid_fromraw(&out->id, e.oid);
+	out->path = e.path;
+	return 1;
+}
+
+/*
  * Blob id of the work tree file (zero if absent); -1 on a read error. When
  * the index entry's stat data matches, its id is used without hashing.
  */
-static int workdir_oid(git_oid *out, struct dc_repo *r, git_index *idx, const char *path,
+static int workdir_oid(git_oid *out, struct dc_repo *r, const struct idx *ix, const char *path,
 		       struct dc_err *err)
 {
 	struct dc_buf full = DC_BUF_INIT, ipath = DC_BUF_INIT;
 	struct stat st, ist;
-	const git_index_entry *ie = idx ? git_index_get_bypath(idx, path, 0) : NULL;
-	int ret = 0;
+	git_index_entry ie;
+	int have = idx_get(&ie, ix, path), ret = 0;
 
 	memset(out, 0, sizeof(*out));
 	dc_buf_addf(&full, "%s%s", r->workdir, path);
@@ -849,8 +1183,8 @@ static int workdir_oid(git_oid *out, struct dc_repo *r, git_index *idx, const ch
 					 strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		ret = dc_err_set(err, DC_ERR_REFUSED, "'%s' is not a regular file", path);
-	} else if (stat_clean(ie, &st, stat(ipath.buf, &ist) ? NULL : &ist)) {
-		git_oid_cpy(out, &ie->id);
+	} else if (stat_clean(have ? &ie : NULL, &st, stat(ipath.buf, &ist) ? NULL : &ist)) {
+		git_oid_cpy(out, &ie.id);
 	} else if (git_odb_hashfile(out, full.buf, GIT_OBJECT_BLOB)) {
 		ret = dc_git_err(err, DC_ERR_FATAL, "cannot read '%s'", full.buf);
 	}
@@ -859,53 +1193,70 @@ static int workdir_oid(git_oid *out, struct dc_repo *r, git_index *idx, const ch
 	return ret;
 }
 
-/* An index entry for a file just written with blob `oid`. */
-static int index_put(git_index *idx, struct dc_repo *r, const char *path, const git_oid *oid,
-		     struct dc_err *err)
+static void index_oid(git_oid *out, const struct idx *ix, const char *path)
 {
-	struct dc_buf full = DC_BUF_INIT;
 	git_index_entry ie;
-	struct stat st;
-	int ret = 0;
 
-	dc_buf_addf(&full, "%s%s", r->workdir, path);
-	if (lstat(full.buf, &st)) {
-		dc_buf_release(&full);
-		return dc_err_set(err, DC_ERR_FATAL, "cannot stat '%s': %s", path, strerror(errno));
-	}
-	memset(&ie, 0, sizeof(ie));
-	ie.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-	ie.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-	ie.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-	ie.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-	ie.dev = (uint32_t)st.st_dev;
-	ie.ino = (uint32_t)st.st_ino;
-	ie.mode = GIT_FILEMODE_BLOB;
-	ie.uid = st.st_uid;
-	ie.gid = st.st_gid;
-	ie.file_size = (uint32_t)st.st_size;
-	git_oid_cpy(&ie.id, oid);
-	ie.path = path;
-	if (git_index_add(idx, &ie))
-		ret = dc_git_err(err, DC_ERR_FATAL, "cannot update the index entry of '%s'", path);
-	dc_buf_release(&full);
-	return ret;
-}
-
-static void index_oid(git_oid *out, git_index *idx, const char *path)
-{
-	const git_index_entry *ie = git_index_get_bypath(idx, path, 0);
-
-	if (ie)
-		git_oid_cpy(out, &ie->id);
+	if (idx_get(&ie, ix, path))
+		git_oid_cpy(out, &ie.id);
 	else
 		memset(out, 0, sizeof(*out));
+}
+
+/*
+ * Write `changes` (index.h) to the index: spliced by git dc when it can,
+ * else through libgit2, which reads the index again first.
+ */
+static int idx_write(struct idx *ix, struct dc_repo *r, const struct dc_index_change *ch,
+		     size_t n, struct dc_err *err)
+{
+	size_t i;
+	int e;
+
+	if (ix->fast && (e = dc_index_update(ix->fx.file, ch, n, err)) <= 0)
+		return e;
+	if (!ix->git && (git_repository_index(&ix->git, r->git) || git_index_read(ix->git, 0)))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot read the index");
+	for (i = 0; i < n; i++) {
+		git_index_entry ie;
+
+		if (!ch[i].oid) {
+			git_index_remove_bypath(ix->git, ch[i].path);
+			continue;
+		}
+		memset(&ie, 0, sizeof(ie));
+		ie.ctime.seconds = (int32_t)ch[i].st.st_ctim.tv_sec;
+		ie.ctime.nanoseconds = (uint32_t)ch[i].st.st_ctim.tv_nsec;
+		ie.mtime.seconds = (int32_t)ch[i].st.st_mtim.tv_sec;
+		ie.mtime.nanoseconds = (uint32_t)ch[i].st.st_mtim.tv_nsec;
+		ie.dev = (uint32_t)ch[i].st.st_dev;
+		ie.ino = (uint32_t)ch[i].st.st_ino;
+		ie.mode = GIT_FILEMODE_BLOB;
+		ie.uid = ch[i].st.st_uid;
+		ie.gid = ch[i].st.st_gid;
+		ie.file_size = (uint32_t)ch[i].st.st_size;
+		git_oid_fromraw(&ie.id, ch[i].oid);
+		ie.path = ch[i].path;
+		if (git_index_add(ix->git, &ie))
+			return dc_git_err(err, DC_ERR_FATAL, "cannot update the index entry of '%s'",
+					  ch[i].path);
+	}
+	if ((e = git_index_write(ix->git)) == GIT_ELOCKED) {
+		dc_err_set(err, DC_ERR_FATAL, "cannot write the index: '%sindex.lock' exists",
+			   r->gitdir);
+		dc_err_hint(err, "another git process is running here, or one was killed: if none"
+			    " is running, remove '%sindex.lock' and run the command again", r->gitdir);
+		return -1;
+	}
+	if (e)
+		return dc_git_err(err, DC_ERR_FATAL, "cannot write the index");
+	return 0;
 }
 
 int dc_repo_dirty_paths(char ***out, size_t *nout, struct dc_repo *r, const git_tree *tree,
 			const char *const *paths, size_t n, struct dc_err *err)
 {
-	git_index *idx = NULL;
+	struct idx ix = IDX_INIT;
 	size_t i, alloc = 0;
 	int ret = -1;
 
@@ -913,15 +1264,13 @@ int dc_repo_dirty_paths(char ***out, size_t *nout, struct dc_repo *r, const git_
 	*nout = 0;
 	if (r->bare)
 		return 0;
-	if (git_repository_index(&idx, r->git) || git_index_read(idx, 0)) {
-		dc_git_err(err, DC_ERR_FATAL, "cannot read the index");
+	if (idx_open(&ix, r, err))
 		goto cleanup;
-	}
 	for (i = 0; i < n; i++) {
 		git_oid t, w, x;
 		tree_oid_at(&t, tree, paths[i]);
-		index_oid(&x, idx, paths[i]);
-		if (workdir_oid(&w, r, idx, paths[i], err))
+		index_oid(&x, &ix, paths[i]);
+		if (workdir_oid(&w, r, &ix, paths[i], err))
 			goto cleanup;
 		if (git_oid_equal(&t, &w) && git_oid_equal(&t, &x))
 			continue;
@@ -930,7 +1279,7 @@ int dc_repo_dirty_paths(char ***out, size_t *nout, struct dc_repo *r, const git_
 	}
 	ret = 0;
 cleanup:
-	git_index_free(idx);
+	idx_close(&ix);
 	return ret;
 }
 
@@ -1095,17 +1444,17 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 			   const char *const *paths, const struct dc_buf *contents, size_t n,
 			   int force, struct dc_err *err)
 {
-	git_index *idx = NULL;
+	struct idx ix = IDX_INIT;
 	struct dc_buf full = DC_BUF_INIT, content = DC_BUF_INIT;
+	struct dc_index_change *ch = NULL;
+	git_oid *ids = NULL;
 	size_t i;
-	int e, ret = -1;
+	int ret = -1;
 
 	if (r->bare || !n)
 		return 0;
-	if (git_repository_index(&idx, r->git) || git_index_read(idx, 0)) {
-		dc_git_err(err, DC_ERR_FATAL, "cannot read the index");
+	if (idx_open(&ix, r, err))
 		goto cleanup;
-	}
 	/* check everything first: nothing is written if one path is not ours */
 	for (i = 0; i < n; i++) {
 		dc_buf_reset(&content);
@@ -1121,8 +1470,8 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 		git_oid o, nw, w, x;
 		tree_oid_at(&o, old_tree, paths[i]);
 		tree_oid_at(&nw, new_tree, paths[i]);
-		index_oid(&x, idx, paths[i]);
-		if (workdir_oid(&w, r, idx, paths[i], err))
+		index_oid(&x, &ix, paths[i]);
+		if (workdir_oid(&w, r, &ix, paths[i], err))
 			goto cleanup;
 		if ((git_oid_equal(&w, &o) || git_oid_equal(&w, &nw)) &&
 		    (git_oid_equal(&x, &o) || git_oid_equal(&x, &nw)))
@@ -1133,20 +1482,21 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 			    paths[i]);
 		goto cleanup;
 	}
+	ch = dc_xcalloc(n, sizeof(*ch));
+	ids = dc_xcalloc(n, sizeof(*ids));
 	for (i = 0; i < n; i++) {
-		git_oid nw;
 		int exists;
 
-		tree_oid_at(&nw, new_tree, paths[i]);
+		tree_oid_at(&ids[i], new_tree, paths[i]);
+		ch[i].path = paths[i];
 		dc_buf_reset(&full);
 		dc_buf_addf(&full, "%s%s", r->workdir, paths[i]);
-		if (git_oid_is_zero(&nw)) {
+		if (git_oid_is_zero(&ids[i])) {
 			if (unlink(full.buf) && errno != ENOENT) {
 				dc_err_set(err, DC_ERR_FATAL, "cannot remove '%s': %s", full.buf,
 					   strerror(errno));
 				goto cleanup;
 			}
-			git_index_remove_bypath(idx, paths[i]);
 			continue;
 		}
 		if (contents) {
@@ -1156,25 +1506,23 @@ int dc_repo_bring_worktree(struct dc_repo *r, const git_tree *old_tree, const gi
 			   dc_write_file_atomic(full.buf, content.buf, content.len, err)) {
 			goto cleanup;
 		}
-		if (index_put(idx, r, paths[i], &nw, err))
+		if (lstat(full.buf, &ch[i].st)) {
+			dc_err_set(err, DC_ERR_FATAL, "cannot stat '%s': %s", paths[i],
+				   strerror(errno));
 			goto cleanup;
+		}
+		ch[i].oid = ids[i].id;
 		dc_crash_point("worktree");
 	}
-	if ((e = git_index_write(idx)) == GIT_ELOCKED) {
-		dc_err_set(err, DC_ERR_FATAL, "cannot write the index: '%sindex.lock' exists",
-			   r->gitdir);
-		dc_err_hint(err, "another git process is running here, or one was killed: if none"
-			    " is running, remove '%sindex.lock' and run the command again", r->gitdir);
+	if (idx_write(&ix, r, ch, n, err))
 		goto cleanup;
-	} else if (e) {
-		dc_git_err(err, DC_ERR_FATAL, "cannot write the index");
-		goto cleanup;
-	}
 	ret = 0;
 cleanup:
 	dc_buf_release(&full);
 	dc_buf_release(&content);
-	git_index_free(idx);
+	free(ch);
+	free(ids);
+	idx_close(&ix);
 	return ret;
 }
 

@@ -118,6 +118,15 @@ struct dc_tree_change {
 /* Apply changes to `base` (NULL: empty tree) and write the new tree. */
 int dc_repo_tree_update(git_oid *out, struct dc_repo *r, const git_tree *base,
 			const struct dc_tree_change *changes, size_t n, struct dc_err *err);
+/*
+ * The same, written by git dc itself (changed entries spliced into each
+ * tree's bytes): 1 when it does not (loose objects not written by git dc
+ * here, two changes at one path, a file where a directory is or the other
+ * way round, the removal of a path that is not there), and
+ * dc_repo_tree_update() goes to libgit2.
+ */
+int dc_repo_tree_splice(git_oid *out, struct dc_repo *r, const git_tree *base,
+			const struct dc_tree_change *changes, size_t n, struct dc_err *err);
 
 /*
  * Create a commit (author and committer from GIT_AUTHOR_* / GIT_COMMITTER_*
