@@ -658,8 +658,9 @@ static void tree_entry_add(struct dc_buf *out, unsigned mode, const struct tree_
  * The tree `base` (NULL: none) with changes ch[0..n) (in strcmp order of
  * their paths) applied, the paths read from offset `off` on. 0 with *out
  * set; 1 when git dc does not write this one (a file where a directory
- * goes or the other way round, an empty name, the removal of a path that
- * is not there): libgit2 does, or says why not; -1 with `err` set.
+ * goes or the other way round, an empty name, ".", "..", ".git", the
+ * removal of a path that is not there): libgit2 does, or says why not;
+ * -1 with `err` set.
  */
 static int splice_tree(git_oid *out, struct dc_repo *r, git_odb *odb, const git_oid *base,
 		       const struct dc_tree_change *const *ch, size_t n, size_t off,
@@ -696,8 +697,10 @@ static int splice_tree(git_oid *out, struct dc_repo *r, git_odb *odb, const git_
 			x->remove = ch[i]->remove;
 			git_oid_cpy(&x->oid, &ch[i]->oid);
 		}
-		if (!x->it.len) {
-			ret = 1;
+		if (!x->it.len || (x->it.len == 1 && name[0] == '.') ||
+		    (x->it.len == 2 && !strncmp(name, "..", 2)) ||
+		    (x->it.len == 4 && !strncasecmp(name, ".git", 4))) {
+			ret = 1;	/* a name libgit2 refuses, and says why */
 			goto cleanup;
 		}
 	}

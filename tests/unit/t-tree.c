@@ -201,6 +201,11 @@ int main(void)
 		e2 = dc_repo_tree_splice(&cur, &r, NULL, ch, 2, &err);
 		tap_ok(e1 == 1 && e2 == 1, "a file and a directory at one name: declined (%d, %d)",
 		       e1, e2);
+		ch[0].path = "a/.GIT/x";
+		e1 = dc_repo_tree_splice(&cur, &r, NULL, ch, 1, &err);
+		ch[0].path = "a/../x";
+		e2 = dc_repo_tree_splice(&cur, &r, NULL, ch, 1, &err);
+		tap_ok(e1 == 1 && e2 == 1, "names git refuses: declined (%d, %d)", e1, e2);
 		git_tree_free(t);
 	}
 
