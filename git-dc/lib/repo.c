@@ -590,14 +590,17 @@ static int cmp_change_path(const void *a, const void *b)
 		      (*(const struct dc_tree_change *const *)b)->path);
 }
 
-/* The index of the entry `key` (name and kind) in ents[0..n), else n. */
-static size_t find_ent(const struct tree_ent *ents, size_t n, const struct tree_item *key)
+/*
+ * The index of the item `key` (name and kind) in an array of n structures
+ * of `size` bytes in tree order, each starting with its tree_item; else n.
+ */
+static size_t find_item(const void *items, size_t n, size_t size, const struct tree_item *key)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = item_order(&ents[mid].it, key);
+		int c = item_order((const struct tree_item *)((const char *)items + mid * size), key);
 		if (!c)
 			return mid;
 		if (c < 0)
@@ -606,24 +609,6 @@ static size_t find_ent(const struct tree_ent *ents, size_t n, const struct tree_
 			hi = mid;
 	}
 	return n;
-}
-
-/* 1 when edits ed[0..n) (in tree order) name `key`, of either kind. */
-static int edit_named(const struct tree_edit *ed, size_t n, const struct tree_item *key)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = item_order(&ed[mid].it, key);
-		if (!c)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
 }
 
 /* The entries of `tree`, as libgit2 holds it (parsed, and cached). */
@@ -708,10 +693,11 @@ static int splice_tree(git_oid *out, struct dc_repo *r, git_odb *odb, const git_
 	/* each edit against the entry of its name; a clash of kinds is not ours */
 	for (i = 0; i < ned; i++) {
 		struct tree_item other = ed[i].it;
-		size_t at = find_ent(ents, nents, &ed[i].it);
+		size_t at = find_item(ents, nents, sizeof(*ents), &ed[i].it);
 
 		other.dir = !other.dir;
-		if (find_ent(ents, nents, &other) < nents || edit_named(ed, ned, &other)) {
+		if (find_item(ents, nents, sizeof(*ents), &other) < nents ||
+		    find_item(ed, ned, sizeof(*ed), &other) < ned) {
 			ret = 1;
 			goto cleanup;
 		}
