@@ -370,7 +370,7 @@ int dc_index_update(const char *file, const struct dc_index_change *changes, siz
 	struct dc_index x = DC_INDEX_INIT;
 	const struct dc_index_change **ch = calloc(n ? n : 1, sizeof(*ch));
 	struct dc_buf lock = DC_BUF_INIT, out = DC_BUF_INIT;
-	int fd = -1, ret = 1, locked = 0;
+	int fd = -1, ret = 1, locked = 0, e;
 	size_t i;
 
 	if (!ch)
@@ -402,13 +402,15 @@ int dc_index_update(const char *file, const struct dc_index_change *changes, siz
 	 */
 	if (dc_index_read(&x, file, err) || splice_changes(&out, &x, ch, n))
 		goto cleanup;
-	if (dc_write_fd(fd, out.buf, out.len) || close(fd)) {
-		fd = -1;
+	e = dc_write_fd(fd, out.buf, out.len);
+	if (close(fd))
+		e = -1;
+	fd = -1;
+	if (e) {
 		ret = dc_err_set(err, DC_ERR_FATAL, "cannot write '%s': %s", lock.buf,
 				 strerror(errno));
 		goto cleanup;
 	}
-	fd = -1;
 	if (rename(lock.buf, file)) {
 		ret = dc_err_set(err, DC_ERR_FATAL, "cannot rename '%s' to '%s': %s", lock.buf,
 				 file, strerror(errno));
