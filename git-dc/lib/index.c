@@ -1,11 +1,11 @@
 #include "index.h"
+#include "loose.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 /* An entry: stat data, mode, ids, size (40 bytes), the object id (20),
  * the flags (2), in version 3 maybe 2 more flags, then the path and 1 to 8
@@ -172,18 +172,6 @@ int dc_index_find(const struct dc_index *x, const char *path, struct dc_index_en
 	memcpy(e->oid, p + 40, HASH_LEN);
 	e->stage = 0;
 	return 1;
-}
-
-static int sha1(unsigned char *md, const void *buf, size_t len)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned mdlen = 0;
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-		EVP_DigestUpdate(ctx, buf, len) && EVP_DigestFinal_ex(ctx, md, &mdlen) &&
-		mdlen == HASH_LEN;
-
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
 }
 
 static void add_entry(struct dc_buf *out, const struct dc_index_change *c)
@@ -358,7 +346,7 @@ static int splice_changes(struct dc_buf *out, const struct dc_index *x,
 		}
 		/* the other optional ones index entries by position or offset */
 	}
-	if (sha1(md, out->buf, out->len))
+	if (dc_sha1(md, out->buf, out->len, NULL, 0))
 		return 1;
 	dc_buf_add(out, md, HASH_LEN);
 	return 0;

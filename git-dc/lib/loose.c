@@ -12,29 +12,34 @@
 #include <zlib.h>
 #include <openssl/evp.h>
 
+int dc_sha1(unsigned char *md, const void *a, size_t alen, const void *b, size_t blen)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int mdlen = 0;
+	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+		EVP_DigestUpdate(ctx, a, alen) && (!blen || EVP_DigestUpdate(ctx, b, blen)) &&
+		EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == GIT_OID_RAWSZ;
+
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
 /*
  * The id of the object of `type` whose `len` bytes are at `buf`, `hdr`
- * being its "<type> <len>\0" header. libcrypto's SHA-1 costs a millisecond to start (it reads its
- * configuration) and libgit2's is already started: small blobs, which take
- * microseconds either way, go to libgit2.
+ * being its "<type> <len>\0" header. libcrypto's SHA-1 costs a
+ * millisecond to start (it reads its configuration) and libgit2's is
+ * already started: small objects, which take microseconds either way, go
+ * to libgit2.
  */
 #define DC_LIBCRYPTO_MIN ((size_t)256 << 10)
 static int obj_sha1(git_oid *oid, git_object_t type, const char *hdr, size_t hlen,
 		    const void *buf, size_t len)
 {
-	EVP_MD_CTX *ctx;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int ok;
+	unsigned char md[GIT_OID_RAWSZ];
 
 	if (len < DC_LIBCRYPTO_MIN)
 		return git_odb_hash(oid, buf, len, type) ? -1 : 0;
-	ctx = EVP_MD_CTX_new();
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-		EVP_DigestUpdate(ctx, hdr, hlen) && EVP_DigestUpdate(ctx, buf, len) &&
-		EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == GIT_OID_RAWSZ;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	if (dc_sha1(md, hdr, hlen, buf, len))
 		return -1;
 	git_oid_fromraw(oid, md);
 	return 0;

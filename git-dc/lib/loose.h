@@ -20,6 +20,9 @@
  */
 int dc_blob_id(git_oid *oid, const void *buf, size_t len);
 
+/* libcrypto's SHA-1 of `a` then `b` (blen may be 0) into md[20]: 0, or -1. */
+int dc_sha1(unsigned char *md, const void *a, size_t alen, const void *b, size_t blen);
+
 /*
  * Write `len` bytes as the loose blob object <objects_dir>/xx/yyyy..., in
  * git's format (zlib at `level` of "blob <len>\0" and the bytes), through
