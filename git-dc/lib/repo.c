@@ -525,9 +525,6 @@ int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t 
 	return 0;
 }
 
-static int tree_update_git(git_oid *out, struct dc_repo *r, const git_tree *base,
-			   const struct dc_tree_change *changes, size_t n, struct dc_err *err);
-
 /* git's empty tree */
 static const git_oid empty_tree_id = { { 0x4b, 0x82, 0x5d, 0xc6, 0x42, 0xcb, 0x6e, 0xb9, 0xa0,
 	0x60, 0xe5, 0x4b, 0xf8, 0xd6, 0x92, 0x88, 0xfb, 0xee, 0x49, 0x04 } };
@@ -776,17 +773,6 @@ int dc_repo_tree_splice(git_oid *out, struct dc_repo *r, const git_tree *base,
 	return e;
 }
 
-int dc_repo_tree_update(git_oid *out, struct dc_repo *r, const git_tree *base,
-			const struct dc_tree_change *changes, size_t n, struct dc_err *err)
-{
-	int e = dc_repo_tree_splice(out, r, base, changes, n, err);
-
-	if (e <= 0)
-		return e;
-	git_error_clear();
-	return tree_update_git(out, r, base, changes, n, err);
-}
-
 static int tree_update_git(git_oid *out, struct dc_repo *r, const git_tree *base,
 			   const struct dc_tree_change *changes, size_t n, struct dc_err *err)
 {
@@ -822,6 +808,17 @@ cleanup:
 	git_tree_free(empty);
 	free(u);
 	return ret;
+}
+
+int dc_repo_tree_update(git_oid *out, struct dc_repo *r, const git_tree *base,
+			const struct dc_tree_change *changes, size_t n, struct dc_err *err)
+{
+	int e = dc_repo_tree_splice(out, r, base, changes, n, err);
+
+	if (e <= 0)
+		return e;
+	git_error_clear();
+	return tree_update_git(out, r, base, changes, n, err);
 }
 
 /*
