@@ -495,6 +495,37 @@ test_expect_success 'after a failed attempt, the same command commits once the l
 	committed_as locked $D/frame-1-s.json out
 '
 
+test_expect_success 'a held index.lock: the commit stays, the index and the lock are left as they are' '
+	dc_repo ilock &&
+	gitdir=$(cd ilock/.git && pwd -P) &&
+	>ilock/.git/index.lock &&
+	test_when_finished "rm -f ilock/.git/index.lock" &&
+	cp ilock/.git/index index.before &&
+	test_tick &&
+	test_expect_code 128 git -C ilock dc delta --stream s --utc $UTC <s2.json >out 2>err &&
+	test_must_be_empty out &&
+	short=$(git -C ilock rev-parse --short=12 HEAD) &&
+	cat >expect <<-EOF &&
+	fatal: committed $short, but the work tree was not updated: cannot write the index: '"'"'$gitdir/index.lock'"'"' exists
+	hint: another git process is running here, or one was killed: if none is running, remove '"'"'$gitdir/index.lock'"'"' and run the command again
+	EOF
+	test_cmp expect err &&
+	test -e ilock/.git/index.lock &&
+	cmp index.before ilock/.git/index &&
+	commit_paths ilock HEAD >paths &&
+	echo $D/frame-1-s.json >expect &&
+	test_cmp expect paths
+'
+
+test_expect_success 'once the lock is gone, the same command brings the index along' '
+	rm -f ilock/.git/index.lock &&
+	git -C ilock dc delta --stream s --utc $UTC <s2.json >out 2>err &&
+	test_must_be_empty err &&
+	echo "Already committed: $D/frame-1-s.json (identical bytes)" >expect &&
+	test_cmp expect out &&
+	tracked_clean ilock
+'
+
 # Bad inputs, each against the repository "bad" where nothing was merged
 # (so the default frame is 1).
 
