@@ -108,7 +108,7 @@ static int parse(struct dc_index *x)
 	return 0;
 }
 
-int dc_index_read(struct dc_index *x, const char *file, struct dc_err *err)
+int dc_index_read(struct dc_index *x, const char *file)
 {
 	struct stat st;
 	int fd;
@@ -116,10 +116,8 @@ int dc_index_read(struct dc_index *x, const char *file, struct dc_err *err)
 	dc_index_release(x);
 	x->file = strdup(file);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		x->missing = errno == ENOENT;
+	if (fd < 0)
 		return 1;
-	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    dc_buf_read_fd(&x->raw, fd, (size_t)st.st_size)) {
 		close(fd);
@@ -388,7 +386,7 @@ int dc_index_update(const char *file, const struct dc_index_change *changes, siz
 	 * not check it outside fsck; the entries and extensions are walked
 	 * with their bounds, and what does not parse goes to libgit2.
 	 */
-	if (dc_index_read(&x, file, err) || splice_changes(&out, &x, ch, n))
+	if (dc_index_read(&x, file) || splice_changes(&out, &x, ch, n))
 		goto cleanup;
 	e = dc_write_fd(fd, out.buf, out.len);
 	if (close(fd))

@@ -42,17 +42,16 @@ struct dc_index {
 	size_t n;			/* entries */
 	size_t *off;			/* the offset of each entry in raw */
 	size_t ext;			/* where the extensions start */
-	int missing;			/* no index file yet */
 };
 
-#define DC_INDEX_INIT { NULL, DC_BUF_INIT, 0, 0, NULL, 0, 0 }
+#define DC_INDEX_INIT { NULL, DC_BUF_INIT, 0, 0, NULL, 0 }
 
 /*
- * Read the index file `file`. 0 when read; 1 when it is a form git dc does
- * not edit (use libgit2); -1 with `err` set when it cannot be read or is
- * corrupt. A missing file is read as 1 too (libgit2 creates it).
+ * Read the index file `file`. 0 when read; 1 when it is missing, cannot be
+ * read, does not parse, or is a form git dc does not edit: libgit2 then
+ * reads it (and creates it, or reports what is wrong).
  */
-int dc_index_read(struct dc_index *x, const char *file, struct dc_err *err);
+int dc_index_read(struct dc_index *x, const char *file);
 void dc_index_release(struct dc_index *x);
 
 /* The stage-0 entry at `path`: 1 with *e filled, else 0. */

@@ -1105,7 +1105,7 @@ static int idx_open(struct idx *ix, struct dc_repo *r, struct dc_err *err)
 	struct dc_buf file = DC_BUF_INIT;
 
 	dc_buf_addf(&file, "%sindex", r->gitdir);
-	ix->fast = !dc_index_read(&ix->fx, file.buf, err);
+	ix->fast = !dc_index_read(&ix->fx, file.buf);
 	dc_buf_release(&file);
 	if (ix->fast)
 		return 0;
