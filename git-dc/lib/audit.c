@@ -636,25 +636,14 @@ static void writer_init(struct writer *w, const struct dc_replay *p)
 static void piece_set(struct piece *pc, struct dc_buf *scratch, const struct dc_json *e,
 		      size_t indent)
 {
-	struct dc_buf b = DC_BUF_INIT;
-	size_t i;
-
 	dc_buf_reset(scratch);
-	dc_json_write(scratch, e);
-	dc_buf_setlen(scratch, scratch->len - 1);	/* the final newline */
-	dc_buf_grow(&b, scratch->len + indent + 64);
-	for (i = 0; i < indent; i++)
-		dc_buf_addch(&b, ' ');
-	for (i = 0; i < scratch->len; i++) {
-		dc_buf_addch(&b, scratch->buf[i]);
-		if (scratch->buf[i] == '\n') {
-			size_t k;
-			for (k = 0; k < indent; k++)
-				dc_buf_addch(&b, ' ');
-		}
-	}
+	dc_buf_grow(scratch, indent + 64);
+	memset(scratch->buf, ' ', indent);
+	dc_buf_setlen(scratch, indent);
+	dc_json_write_at(scratch, e, indent);
 	free(pc->s);
-	pc->s = dc_buf_detach(&b, &pc->len);
+	pc->s = dc_xmemdupz(scratch->buf, scratch->len);
+	pc->len = scratch->len;
 }
 
 /* Do `a` and `b` have the same text (types, bytes, member order)? Values

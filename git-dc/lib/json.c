@@ -990,7 +990,7 @@ static size_t container_len(const struct dc_json *v)
 	return 0;
 }
 
-static void write_value(struct dc_buf *out, const struct dc_json *v, int pretty)
+static void write_value(struct dc_buf *out, const struct dc_json *v, int pretty, size_t base)
 {
 	struct frame { const struct dc_json *v; size_t i; } *stk = NULL;
 	size_t depth = 0, alloc = 0;
@@ -1025,7 +1025,7 @@ static void write_value(struct dc_buf *out, const struct dc_json *v, int pretty)
 				if (f->i)
 					dc_buf_addch(out, ',');
 				if (pretty)
-					write_newline(out, depth * 2);
+					write_newline(out, base + depth * 2);
 				if (f->v->type == DC_JSON_ARRAY) {
 					v = f->v->u.arr.v[f->i];
 				} else {
@@ -1038,7 +1038,7 @@ static void write_value(struct dc_buf *out, const struct dc_json *v, int pretty)
 				break;
 			}
 			if (pretty)
-				write_newline(out, (depth - 1) * 2);
+				write_newline(out, base + (depth - 1) * 2);
 			dc_buf_addch(out, f->v->type == DC_JSON_ARRAY ? ']' : '}');
 			depth--;
 		}
@@ -1049,13 +1049,18 @@ done:
 
 void dc_json_write(struct dc_buf *out, const struct dc_json *v)
 {
-	write_value(out, v, 1);
+	write_value(out, v, 1, 0);
 	dc_buf_addch(out, '\n');
+}
+
+void dc_json_write_at(struct dc_buf *out, const struct dc_json *v, size_t indent)
+{
+	write_value(out, v, 1, indent);
 }
 
 void dc_json_write_compact(struct dc_buf *out, const struct dc_json *v)
 {
-	write_value(out, v, 0);
+	write_value(out, v, 0, 0);
 }
 
 /* ---- comparing ------------------------------------------------------------ */

@@ -146,6 +146,10 @@ void dc_json_array_remove(struct dc_json *arr, size_t i);
  * lowercase hex).
  */
 void dc_json_write(struct dc_buf *out, const struct dc_json *v);
+/* `v` as dc_json_write() lays it out on a line indented by `indent`
+ * spaces: that indent after each of its newlines (not before its first
+ * line), no final newline. */
+void dc_json_write_at(struct dc_buf *out, const struct dc_json *v, size_t indent);
 /* The same value on one line, no spaces (", " and ": " omitted), no final
  * newline: for logs and messages. */
 void dc_json_write_compact(struct dc_buf *out, const struct dc_json *v);
