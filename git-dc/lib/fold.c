@@ -235,6 +235,8 @@ struct seg_sum {
 
 struct dc_lazy {
 	const struct dc_section *s;
+	struct dc_json *arr;	/* the array whose slots it fills */
+	int member;		/* a member of a file that is not segmented */
 	size_t nseg, base_n;
 	struct seg_sum *sum;
 	char *loaded;
@@ -513,6 +515,45 @@ static size_t grouped_fields(const struct dc_rules *r, const struct dc_section *
 	return n;
 }
 
+/* The base keys of `lz`'s summaries (segments of `per` elements), in
+ * chains of candidates in position order; every segment unread. */
+static void lazy_index(struct dc_lazy *lz, size_t per)
+{
+	size_t k, i, pos;
+
+	lz->loaded = dc_xcalloc(lz->nseg, 1);
+	for (k = 0; k < lz->nseg; k++) {
+		lz->base_n += lz->sum[k].n;
+		lz->nk += lz->sum[k].nkeys;
+	}
+	/* chains in position order: prepend from the last candidate back */
+	for (lz->mask = 1; lz->mask < 2 * lz->nk; lz->mask <<= 1)
+		;
+	lz->heads = dc_xmalloc(lz->mask * sizeof(*lz->heads));
+	for (i = 0; i < lz->mask; i++)
+		lz->heads[i] = NO_POS;
+	lz->mask--;
+	lz->khash = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->khash));
+	lz->kpos = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->kpos));
+	lz->knext = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->knext));
+	i = lz->nk;
+	for (k = lz->nseg; k-- > 0;) {
+		const struct seg_sum *x = &lz->sum[k];
+		size_t j;
+
+		for (j = x->nkeys; j-- > 0;) {
+			uint64_t h = get_u64(x->keys + 16 * j);
+
+			pos = k * per + (size_t)get_u64(x->keys + 16 * j + 8);
+			i--;
+			lz->khash[i] = h;
+			lz->kpos[i] = pos;
+			lz->knext[i] = lz->heads[h & lz->mask];
+			lz->heads[h & lz->mask] = i;
+		}
+	}
+}
+
 /*
  * Open segmented file `f` (owned by section `s`) from its summaries: 1 done,
  * 0 when it must be read whole (no summaries, a plain file, an irregular
@@ -523,7 +564,7 @@ static int lazy_open(struct dc_state *st, struct dc_state_file *f, const struct 
 {
 	struct dc_buf path = DC_BUF_INIT, raw = DC_BUF_INIT, fp = DC_BUF_INIT;
 	struct dc_lazy *lz = dc_xcalloc(1, sizeof(*lz));
-	size_t k, i, alloc = 0, nfields = grouped_fields(st->rules, s), pos;
+	size_t k, alloc = 0, nfields = grouped_fields(st->rules, s);
 	int exists, found, ret = -1;
 
 	if (st->summary(st->summary_data, f->path, &raw, &exists, &found, err))
@@ -563,40 +604,11 @@ static int lazy_open(struct dc_state *st, struct dc_state_file *f, const struct 
 	if (!lz->nseg || k == DC_MAX_SEGMENTS)
 		goto cleanup;
 	lz->s = s;
-	lz->loaded = dc_xcalloc(lz->nseg, 1);
-	for (k = 0; k < lz->nseg; k++) {
-		lz->base_n += lz->sum[k].n;
-		lz->nk += lz->sum[k].nkeys;
-	}
-	/* chains in position order: prepend from the last candidate back */
-	for (lz->mask = 1; lz->mask < 2 * lz->nk; lz->mask <<= 1)
-		;
-	lz->heads = dc_xmalloc(lz->mask * sizeof(*lz->heads));
-	for (i = 0; i < lz->mask; i++)
-		lz->heads[i] = NO_POS;
-	lz->mask--;
-	lz->khash = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->khash));
-	lz->kpos = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->kpos));
-	lz->knext = dc_xmalloc((lz->nk ? lz->nk : 1) * sizeof(*lz->knext));
-	i = lz->nk;
-	for (k = lz->nseg; k-- > 0;) {
-		const struct seg_sum *x = &lz->sum[k];
-		size_t j;
-
-		for (j = x->nkeys; j-- > 0;) {
-			uint64_t h = get_u64(x->keys + 16 * j);
-
-			pos = k * f->segment + (size_t)get_u64(x->keys + 16 * j + 8);
-			i--;
-			lz->khash[i] = h;
-			lz->kpos[i] = pos;
-			lz->knext[i] = lz->heads[h & lz->mask];
-			lz->heads[h & lz->mask] = i;
-		}
-	}
+	lazy_index(lz, f->segment);
 	f->doc = dc_json_new(DC_JSON_ARRAY);
 	f->doc->u.arr.v = dc_xcalloc(lz->base_n, sizeof(*f->doc->u.arr.v));
 	f->doc->u.arr.n = f->doc->u.arr.alloc = lz->base_n;
+	lz->arr = f->doc;
 	f->base_segments = lz->nseg;
 	f->base_plain = 0;
 	f->base_regular = 1;
@@ -645,12 +657,16 @@ cleanup:
 	return ret;
 }
 
-/* Find `key` among the base elements of a file opened from its summaries:
- * 1 and *pos (the first such element), 0 if none, -1 on error. */
-static int lazy_find(struct dc_state *st, struct dc_state_file *f, const struct dc_buf *key,
-		     size_t *pos, struct dc_buf *scratch, struct dc_err *err)
+static int member_load(struct dc_state *st, struct dc_state_file *f, struct dc_lazy *lz,
+		       size_t k, struct dc_err *err);
+
+/* Find `key` among the base elements of array `lz` of file `f`, opened
+ * from its summaries: 1 and *pos (the first such element), 0 if none, -1
+ * on error. */
+static int lazy_find(struct dc_state *st, struct dc_state_file *f, struct dc_lazy *lz,
+		     const struct dc_buf *key, size_t *pos, struct dc_buf *scratch,
+		     struct dc_err *err)
 {
-	struct dc_lazy *lz = f->lazy;
 	uint64_t h = fnv64(key->buf, key->len, FNV64_INIT);
 	size_t i;
 
@@ -661,9 +677,9 @@ static int lazy_find(struct dc_state *st, struct dc_state_file *f, const struct 
 
 		if (lz->khash[i] != h)
 			continue;
-		if (lazy_load(st, f, p / f->segment, err))
+		if (lz->member ? member_load(st, f, lz, p, err) : lazy_load(st, f, p / f->segment, err))
 			return -1;
-		if (!element_key(scratch, lz->s, f->doc->u.arr.v[p], NULL) &&
+		if (!element_key(scratch, lz->s, lz->arr->u.arr.v[p], NULL) &&
 		    scratch->len == key->len && !memcmp(scratch->buf, key->buf, key->len)) {
 			*pos = p;
 			return 1;
@@ -684,6 +700,599 @@ static const struct dc_section *lazy_section(const struct dc_state *st,
 	if (!s || strcmp(s->file, f->path) || *s->at)
 		return NULL;
 	return s->op == DC_OP_APPEND || keyed_op(s->op) ? s : NULL;
+}
+
+/* ---- member arrays read by their summary ------------------------------ */
+
+/*
+ * A file that is not segmented is read the same way when every section and
+ * count that writes it is an append, add or upsert into an array that is a
+ * member of its top-level object, one section per member ("/posts",
+ * "/comments"): its bytes are read but only its skeleton (the file with
+ * those arrays emptied) is parsed, and each array holds a slot per base
+ * element. A base element is parsed alone, from its place in the bytes,
+ * when an event needs it (a key whose hash matches). The file is written
+ * as its base bytes with the elements read replaced by their text when it
+ * changed and the new elements spliced in before each array's closing
+ * bracket: the bytes dc_json_write() gives, the base being in the
+ * canonical layout. When the skeleton changed, or an upsert changed a base
+ * element under a grouped count (its tallies come from the summary), the
+ * file is parsed whole into the slots still empty and written whole.
+ *
+ * The file's summary, under its content id like a segment's:
+ *
+ *	"DCM1" <m>			arrays, in rules order, each:
+ *	  <open> <close>		  the offsets of its brackets
+ *	  <len> <len bytes>		  its segment summary
+ *	  <n> x <offset>		  where each element starts
+ *	<size>				the file's length
+ *	<check>				sum_check() of all the bytes before
+ */
+struct member {
+	size_t open, close;	/* of the array's brackets in the base bytes */
+	size_t *off;		/* base element k starts at off[k] */
+	struct dc_lazy *lz;
+};
+
+struct dc_members {
+	struct dc_buf bytes;	/* the base file */
+	struct dc_buf skel;	/* its skeleton: those arrays written "[]" */
+	struct member *m;	/* rules order */
+	size_t *order;		/* indexes into m, in the file's byte order */
+	size_t n;
+	int loaded;		/* the file was parsed whole into the slots */
+	int changed_base;	/* an upsert changed a base element */
+};
+
+static void members_free(struct dc_members *mb)
+{
+	size_t i;
+
+	if (!mb)
+		return;
+	for (i = 0; i < mb->n; i++) {
+		lazy_free(mb->m[i].lz);
+		free(mb->m[i].off);
+	}
+	free(mb->m);
+	free(mb->order);
+	dc_buf_release(&mb->bytes);
+	dc_buf_release(&mb->skel);
+	free(mb);
+}
+
+/*
+ * The sections file `path` can be read by (see above), in rules order,
+ * into `out` (room for every section); their number, 0 when it cannot.
+ */
+static size_t member_sections(const struct dc_rules *r, const char *path,
+			      const struct dc_section **out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < r->nderived; i++)
+		if (!strcmp(r->derived[i].file, path))
+			return 0;
+	for (i = 0; i < r->nsections; i++) {
+		const struct dc_section *s = &r->sections[i];
+
+		if (s->publish_file && !strcmp(s->publish_file, path))
+			return 0;
+		if (!s->file || strcmp(s->file, path))
+			continue;
+		if ((s->op != DC_OP_APPEND && !keyed_op(s->op)) || s->segment ||
+		    s->at[0] != '/' || strchr(s->at + 1, '/'))
+			return 0;
+		for (j = 0; j < n; j++)
+			if (!strcmp(out[j]->at, s->at))
+				return 0;
+		out[n++] = s;
+	}
+	return n;
+}
+
+/*
+ * Where the array that is top-level member `at` ("/name") lies in `b`,
+ * bytes in the canonical layout: 0 and its brackets, each element's start
+ * into *off (malloc'd) and their number; -1 when it is not there once as an
+ * array. A line of the layout that starts with exactly two spaces holds a
+ * member of the top-level object (strings hold no raw newline), the array
+ * ends at the first such line that is "]", and within it ",\n" and four
+ * spaces before anything but a space separate two of its elements.
+ */
+static int member_layout(const char *b, size_t len, const char *at, size_t *open,
+			 size_t *close, size_t **off, size_t *n)
+{
+	struct dc_buf parent = DC_BUF_INIT, tok = DC_BUF_INIT, needle = DC_BUF_INIT;
+	const char *p, *q;
+	size_t alloc = 0;
+	int ret = -1;
+
+	*off = NULL;
+	*n = 0;
+	dc_json_pointer_split(at, &parent, &tok);
+	dc_buf_adds(&needle, "\n  ");
+	dc_json_write_string(&needle, tok.buf, tok.len);
+	dc_buf_adds(&needle, ": [");
+	p = memmem(b, len, needle.buf, needle.len);
+	if (!p || memmem(p + 1, len - (size_t)(p + 1 - b), needle.buf, needle.len))
+		goto cleanup;
+	*open = (size_t)(p - b) + needle.len - 1;
+	if (*open + 1 < len && b[*open + 1] == ']') {
+		*close = *open + 1;
+		ret = 0;
+		goto cleanup;
+	}
+	q = memmem(b + *open, len - *open, "\n  ]", 4);
+	if (!q || *open + 6 >= (size_t)(q - b))
+		goto cleanup;
+	*close = (size_t)(q - b) + 3;
+	DC_ALLOC_GROW(*off, 1, alloc);
+	(*off)[(*n)++] = *open + 6;	/* "[\n    " */
+	for (p = b + *open + 6; (p = memmem(p, (size_t)(q - p), ",\n    ", 6)); p += 6) {
+		if (p + 6 < q && p[6] != ' ') {
+			DC_ALLOC_GROW(*off, *n + 1, alloc);
+			(*off)[(*n)++] = (size_t)(p + 6 - b);
+		}
+	}
+	ret = 0;
+cleanup:
+	if (ret) {
+		free(*off);
+		*off = NULL;
+		*n = 0;
+	}
+	dc_buf_release(&parent);
+	dc_buf_release(&tok);
+	dc_buf_release(&needle);
+	return ret;
+}
+
+/* Base element k of member `m` lies in [*start, *end) of the bytes. */
+static void element_span(const struct member *m, size_t k, size_t *start, size_t *end)
+{
+	*start = m->off[k];
+	*end = k + 1 < m->lz->base_n ? m->off[k + 1] - 6 : m->close - 3;
+}
+
+static void members_sort(struct dc_members *mb)
+{
+	size_t i, j;
+
+	mb->order = dc_xcalloc(mb->n, sizeof(*mb->order));
+	for (i = 0; i < mb->n; i++) {
+		for (j = i; j && mb->m[mb->order[j - 1]].open > mb->m[i].open; j--)
+			mb->order[j] = mb->order[j - 1];
+		mb->order[j] = i;
+	}
+}
+
+/* Do the summary's offsets describe the base bytes, as the layout has them? */
+static int member_fits(const struct member *m, const char *b, size_t size)
+{
+	size_t k, n = m->lz->base_n, s, e;
+
+	if (m->close <= m->open || m->close >= size || b[m->open] != '[' || b[m->close] != ']')
+		return 0;
+	if (!n)
+		return m->close == m->open + 1;
+	if (m->off[0] != m->open + 6 || memcmp(b + m->open, "[\n    ", 6) ||
+	    m->close < m->open + 10 || memcmp(b + m->close - 3, "\n  ]", 4))
+		return 0;
+	for (k = 0; k < n; k++) {
+		element_span(m, k, &s, &e);
+		if (e <= s || (k + 1 < n && (m->off[k + 1] < s + 7 ||
+					     memcmp(b + e, ",\n    ", 6))))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Open file `f` by its summary (see above): 1 done, 0 when it must be read
+ * whole (it does not qualify, no usable summary), -1 on error.
+ */
+static int members_open(struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
+{
+	const struct dc_section **secs = dc_xcalloc(st->rules->nsections + 1, sizeof(*secs));
+	struct dc_members *mb = NULL;
+	struct dc_buf raw = DC_BUF_INIT, fp = DC_BUF_INIT;
+	struct dc_json *doc = NULL;
+	struct dc_err perr = DC_ERR_INIT;
+	const unsigned char *p, *end;
+	size_t ns, i, k, at, size;
+	int exists, found, ret = 0;
+
+	if (!(ns = member_sections(st->rules, f->path, secs)))
+		goto cleanup;
+	ret = -1;
+	if (st->summary(st->summary_data, f->path, &raw, &exists, &found, err))
+		goto cleanup;
+	ret = 0;
+	if (!exists || !found || raw.len < 4 + 8 + 16)
+		goto cleanup;
+	p = (const unsigned char *)raw.buf;
+	end = p + raw.len - 8;
+	if (memcmp(p, "DCM1", 4) || get_u64(end) != sum_check(p, raw.len - 8) ||
+	    get_u64(p + 4) != ns)
+		goto cleanup;
+	p += 12;
+	mb = dc_xcalloc(1, sizeof(*mb));
+	mb->m = dc_xcalloc(ns, sizeof(*mb->m));
+	mb->n = ns;
+	for (i = 0; i < ns; i++) {
+		struct member *m = &mb->m[i];
+		struct dc_lazy *lz;
+		uint64_t len;
+
+		if (end - p < 24)
+			goto cleanup;
+		m->open = (size_t)get_u64(p);
+		m->close = (size_t)get_u64(p + 8);
+		len = get_u64(p + 16);
+		p += 24;
+		if ((uint64_t)(end - p) < len)
+			goto cleanup;
+		lz = m->lz = dc_xcalloc(1, sizeof(*lz));
+		lz->s = secs[i];
+		lz->member = 1;
+		lz->nseg = 1;
+		lz->sum = dc_xcalloc(1, sizeof(*lz->sum));
+		dc_buf_add(&lz->sum[0].raw, p, (size_t)len);
+		p += len;
+		dc_buf_reset(&fp);
+		summary_fingerprint(&fp, st->rules, secs[i]);
+		if (seg_sum_parse(&lz->sum[0], &fp, grouped_fields(st->rules, secs[i])) ||
+		    !(lz->sum[0].flags & SUM_CANONICAL) ||
+		    (uint64_t)(end - p) / 8 < lz->sum[0].n)
+			goto cleanup;
+		m->off = dc_xcalloc(lz->sum[0].n + 1, sizeof(*m->off));
+		for (k = 0; k < lz->sum[0].n; k++, p += 8)
+			m->off[k] = (size_t)get_u64(p);
+		lazy_index(lz, 0);
+	}
+	if (end - p != 8)
+		goto cleanup;
+	size = (size_t)get_u64(p);
+
+	ret = -1;
+	if (st->read(st->read_data, f->path, &mb->bytes, &exists, err))
+		goto cleanup;
+	ret = 0;
+	if (!exists || mb->bytes.len != size)
+		goto cleanup;
+	members_sort(mb);
+	for (i = 0, at = 0; i < ns; i++) {
+		const struct member *m = &mb->m[mb->order[i]];
+
+		if (m->open < at || !member_fits(m, mb->bytes.buf, size))
+			goto cleanup;
+		dc_buf_add(&mb->skel, mb->bytes.buf + at, m->open + 1 - at);
+		at = m->close;
+	}
+	dc_buf_add(&mb->skel, mb->bytes.buf + at, size - at);
+	if (dc_json_parse(&doc, mb->skel.buf, mb->skel.len, &st->parse_opts, &perr))
+		goto cleanup;	/* read whole: that says what is wrong */
+	for (i = 0; i < ns; i++) {
+		struct dc_lazy *lz = mb->m[i].lz;
+
+		lz->arr = dc_json_pointer(doc, secs[i]->at, 0, DC_JSON_ARRAY, NULL);
+		if (!lz->arr || lz->arr->type != DC_JSON_ARRAY || lz->arr->u.arr.n)
+			goto cleanup;
+	}
+	for (i = 0; i < ns; i++) {
+		struct dc_lazy *lz = mb->m[i].lz;
+
+		free(lz->arr->u.arr.v);
+		lz->arr->u.arr.v = dc_xcalloc(lz->base_n ? lz->base_n : 1, sizeof(*lz->arr->u.arr.v));
+		lz->arr->u.arr.n = lz->arr->u.arr.alloc = lz->base_n;
+	}
+	f->doc = doc;
+	doc = NULL;
+	f->existed = 1;
+	f->loaded = 1;
+	f->members = mb;
+	mb = NULL;
+	ret = 1;
+cleanup:
+	dc_json_free(doc);
+	members_free(mb);
+	dc_err_release(&perr);
+	dc_buf_release(&raw);
+	dc_buf_release(&fp);
+	free(secs);
+	return ret;
+}
+
+static int not_its_summary(struct dc_err *err, const char *path)
+{
+	return dc_err_set(err, DC_ERR_FATAL, "'%s' does not match its summary", path);
+}
+
+/* Parse base element k of array `lz` (of file `f`) into its slot. */
+static int member_load(struct dc_state *st, struct dc_state_file *f, struct dc_lazy *lz,
+		       size_t k, struct dc_err *err)
+{
+	const struct dc_members *mb = f->members;
+	const struct member *m = NULL;
+	size_t i, s, e;
+
+	if (lz->arr->u.arr.v[k])
+		return 0;
+	for (i = 0; i < mb->n && !m; i++)
+		if (mb->m[i].lz == lz)
+			m = &mb->m[i];
+	element_span(m, k, &s, &e);
+	if (dc_json_parse(&lz->arr->u.arr.v[k], mb->bytes.buf + s, e - s, &st->parse_opts, err))
+		return not_its_summary(err, f->path);
+	return 0;
+}
+
+/* Parse file `f`, opened by its summary, whole into the slots still empty. */
+static int members_load(struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
+{
+	struct dc_members *mb = f->members;
+	struct dc_json *full = NULL, **arr = NULL;
+	size_t i, k;
+	int ret = -1;
+
+	if (mb->loaded)
+		return 0;
+	if (dc_json_parse(&full, mb->bytes.buf, mb->bytes.len, &st->parse_opts, err)) {
+		dc_err_prefix(err, "canonical file '%s' is not valid JSON", f->path);
+		goto cleanup;
+	}
+	arr = dc_xcalloc(mb->n, sizeof(*arr));
+	for (i = 0; i < mb->n; i++) {
+		const struct dc_lazy *lz = mb->m[i].lz;
+
+		arr[i] = dc_json_pointer(full, lz->s->at, 0, DC_JSON_ARRAY, NULL);
+		if (!arr[i] || arr[i]->type != DC_JSON_ARRAY || arr[i]->u.arr.n != lz->base_n) {
+			not_its_summary(err, f->path);
+			goto cleanup;
+		}
+	}
+	for (i = 0; i < mb->n; i++) {
+		struct dc_lazy *lz = mb->m[i].lz;
+
+		/* an element read alone stays: an upsert may have changed it */
+		for (k = 0; k < lz->base_n; k++) {
+			if (lz->arr->u.arr.v[k]) {
+				dc_json_free(arr[i]->u.arr.v[k]);
+				continue;
+			}
+			lz->arr->u.arr.v[k] = arr[i]->u.arr.v[k];
+		}
+		arr[i]->u.arr.n = 0;
+		lz->loaded[0] = 1;
+	}
+	mb->loaded = 1;
+	ret = 0;
+cleanup:
+	dc_json_free(full);
+	free(arr);
+	return ret;
+}
+
+/* The array `arr` of file `f` when the fold fills it slot by slot. */
+static struct dc_lazy *lazy_of(const struct dc_state_file *f, const struct dc_json *arr)
+{
+	size_t i;
+
+	if (f->lazy && arr == f->doc)
+		return f->lazy;
+	for (i = 0; f->members && i < f->members->n; i++)
+		if (f->members->m[i].lz->arr == arr)
+			return f->members->m[i].lz;
+	return NULL;
+}
+
+/* Element `e` on its line at `indent`, as dc_json_write() lays it out there. */
+static void write_element(struct dc_buf *out, const struct dc_json *e, size_t indent)
+{
+	dc_buf_grow(out, indent);
+	memset(out->buf + out->len, ' ', indent);
+	dc_buf_setlen(out, out->len + indent);
+	dc_json_write_at(out, e, indent);
+}
+
+/*
+ * `f`'s summary (see above) into `sum`: its bytes `len` long, array i's
+ * brackets at open[i] and close[i], its elements starting at off[i][];
+ * each array's from its base summary and the elements added (`spliced`),
+ * or from all its elements. Nothing when the fold knows too little.
+ */
+static void members_summary(struct dc_buf *sum, const struct dc_state *st,
+			    const struct dc_state_file *f, size_t len, const size_t *open,
+			    const size_t *close, size_t *const *off, int spliced)
+{
+	const struct dc_section **secs = dc_xcalloc(st->rules->nsections + 1, sizeof(*secs));
+	struct dc_buf one = DC_BUF_INIT;
+	size_t ns = member_sections(st->rules, f->path, secs), i, start = sum->len;
+
+	dc_buf_adds(sum, "DCM1");
+	put_u64(sum, ns);
+	for (i = 0; i < ns; i++) {
+		struct dc_json *arr = dc_json_pointer(f->doc, secs[i]->at, 0, DC_JSON_ARRAY, NULL);
+		const struct dc_lazy *lz = spliced ? f->members->m[i].lz : NULL;
+		size_t k, from = lz ? lz->base_n : 0;
+
+		if (!arr || arr->type != DC_JSON_ARRAY)
+			goto fail;
+		for (k = from; k < arr->u.arr.n; k++)
+			if (!arr->u.arr.v[k])
+				goto fail;
+		dc_buf_reset(&one);
+		summarize(&one, st->rules, secs[i], lz ? &lz->sum[0] : NULL, arr->u.arr.v + from,
+			  arr->u.arr.n - from, SUM_CANONICAL);
+		put_u64(sum, open[i]);
+		put_u64(sum, close[i]);
+		put_u64(sum, one.len);
+		dc_buf_add(sum, one.buf, one.len);
+		for (k = 0; k < arr->u.arr.n; k++)
+			put_u64(sum, off[i][k]);
+	}
+	put_u64(sum, len);
+	put_u64(sum, sum_check(sum->buf + start, sum->len - start));
+	goto cleanup;
+fail:
+	dc_buf_setlen(sum, start);
+cleanup:
+	dc_buf_release(&one);
+	free(secs);
+}
+
+/*
+ * The bytes of `f`, opened by its summary and not parsed whole, as its
+ * base bytes with the elements read and changed written again and the new
+ * ones spliced in: 1 done, 0 when its skeleton changed (then nothing is
+ * added to `out`).
+ */
+static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct dc_state *st,
+			  const struct dc_state_file *f)
+{
+	const struct dc_members *mb = f->members;
+	struct dc_buf sk = DC_BUF_INIT, el = DC_BUF_INIT;
+	size_t *open = dc_xcalloc(mb->n, sizeof(*open)), *close = dc_xcalloc(mb->n, sizeof(*close));
+	size_t **off = dc_xcalloc(mb->n, sizeof(*off));
+	size_t i, k, at = 0, start = out->len;
+	const char *b = mb->bytes.buf;
+	int same;
+
+	/* the skeleton as it would be written now */
+	for (i = 0; i < mb->n; i++) {
+		close[i] = mb->m[i].lz->arr->u.arr.n;
+		mb->m[i].lz->arr->u.arr.n = 0;
+	}
+	dc_json_write(&sk, f->doc);
+	for (i = 0; i < mb->n; i++)
+		mb->m[i].lz->arr->u.arr.n = close[i];
+	same = sk.len == mb->skel.len && !memcmp(sk.buf, mb->skel.buf, sk.len);
+	if (!same)
+		goto cleanup;
+
+	for (i = 0; i < mb->n; i++) {
+		size_t j = mb->order[i], s, e, delta, n;
+		const struct member *m = &mb->m[j];
+		const struct dc_json *arr = m->lz->arr;
+
+		n = arr->u.arr.n;
+		off[j] = dc_xcalloc(n + 1, sizeof(**off));
+		dc_buf_add(out, b + at, m->open - at);
+		at = m->open;
+		/* out - start = at + delta (mod 2^64: the text may shrink) */
+		delta = out->len - start - at;
+		open[j] = at + delta;
+		if (!m->lz->base_n) {
+			if (!n) {
+				dc_buf_adds(out, "[]");
+			} else {
+				dc_buf_adds(out, "[\n");
+				for (k = 0; k < n; k++) {
+					if (k)
+						dc_buf_adds(out, ",\n");
+					off[j][k] = out->len - start + 4;
+					write_element(out, arr->u.arr.v[k], 4);
+				}
+				dc_buf_adds(out, "\n  ]");
+			}
+			close[j] = out->len - start - 1;
+			at = m->close + 1;
+			continue;
+		}
+		for (k = 0; k < m->lz->base_n; k++) {
+			element_span(m, k, &s, &e);
+			off[j][k] = s + delta;
+			if (!arr->u.arr.v[k])
+				continue;
+			/* read: the same bytes unless an upsert changed it */
+			dc_buf_reset(&el);
+			dc_json_write_at(&el, arr->u.arr.v[k], 4);
+			if (el.len == e - s && !memcmp(el.buf, b + s, el.len))
+				continue;
+			dc_buf_add(out, b + at, s - at);
+			dc_buf_add(out, el.buf, el.len);
+			at = e;
+			delta += el.len - (e - s);
+		}
+		/* the base's last element ends before "\n  ]" */
+		dc_buf_add(out, b + at, m->close - 3 - at);
+		for (; k < n; k++) {
+			dc_buf_adds(out, ",\n");
+			off[j][k] = out->len - start + 4;
+			write_element(out, arr->u.arr.v[k], 4);
+		}
+		dc_buf_adds(out, "\n  ]");
+		close[j] = out->len - start - 1;
+		at = m->close + 1;
+	}
+	dc_buf_add(out, b + at, mb->bytes.len - at);
+	if (sum)
+		members_summary(sum, st, f, out->len - start, open, close, off, 1);
+cleanup:
+	for (i = 0; i < mb->n; i++)
+		free(off[i]);
+	free(off);
+	free(open);
+	free(close);
+	dc_buf_release(&sk);
+	dc_buf_release(&el);
+	return same;
+}
+
+int dc_state_by_summary(const struct dc_state_file *f, size_t *parsed, size_t *total)
+{
+	const struct dc_members *mb = f->members;
+	size_t i, k;
+
+	*parsed = *total = 0;
+	if (!mb)
+		return 0;
+	for (i = 0; i < mb->n; i++) {
+		const struct dc_lazy *lz = mb->m[i].lz;
+
+		*total += lz->base_n;
+		for (k = 0; k < lz->base_n; k++)
+			*parsed += lz->arr->u.arr.v[k] != NULL;
+	}
+	return mb->loaded ? 2 : 1;
+}
+
+int dc_state_file_bytes(struct dc_buf *out, struct dc_buf *sum, struct dc_state *st,
+			struct dc_state_file *f, struct dc_err *err)
+{
+	const struct dc_section **secs;
+	size_t start = out->len, ns, i, *open, *close, **off, n;
+
+	if (f->members && !f->members->loaded && members_splice(out, sum, st, f))
+		return 0;
+	if (f->members && members_load(st, f, err))
+		return -1;
+	dc_json_write(out, f->doc);
+	if (!sum || f->segment)
+		return 0;
+	secs = dc_xcalloc(st->rules->nsections + 1, sizeof(*secs));
+	ns = member_sections(st->rules, f->path, secs);
+	open = dc_xcalloc(ns + 1, sizeof(*open));
+	close = dc_xcalloc(ns + 1, sizeof(*close));
+	off = dc_xcalloc(ns + 1, sizeof(*off));
+	for (i = 0; i < ns; i++) {
+		const struct dc_json *arr = dc_json_pointer(f->doc, secs[i]->at, 0,
+							    DC_JSON_ARRAY, NULL);
+		if (member_layout(out->buf + start, out->len - start, secs[i]->at, &open[i],
+				  &close[i], &off[i], &n) ||
+		    !arr || arr->type != DC_JSON_ARRAY || n != arr->u.arr.n)
+			break;
+	}
+	if (ns && i == ns)
+		members_summary(sum, st, f, out->len - start, open, close, off, 0);
+	for (i = 0; i < ns; i++)
+		free(off[i]);
+	free(off);
+	free(secs);
+	free(open);
+	free(close);
+	return 0;
 }
 
 size_t dc_fold_changed_since(const struct dc_state *st, size_t si, size_t *cursor,
@@ -802,6 +1411,11 @@ static int load_file(struct dc_state *st, struct dc_state_file *f, struct dc_err
 	}
 	if (f->segment)
 		return load_segmented(st, f, err);
+	if (st->summary) {
+		int r = members_open(st, f, err);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
 	if (read_doc(st, f->path, &f->doc, err))
 		return -1;
 	f->existed = f->doc != NULL;
@@ -910,6 +1524,7 @@ void dc_state_release(struct dc_state *st)
 		free(st->files[i].touched);
 		dc_json_drop(st->files[i].doc);
 		lazy_free(st->files[i].lazy);
+		members_free(st->files[i].members);
 	}
 	free(st->files);
 	if (st->targets) {
@@ -1151,8 +1766,9 @@ static void index_catch_up(struct dc_fold_target *t, const struct dc_section *s,
 		memset(&t->index, 0, sizeof(t->index));
 		/* a file read by segments: its base elements are found by
 		 * lazy_find(), the index holds only the elements added since */
-		t->indexed = t->file && t->file->lazy && arr == t->file->doc ?
-			t->file->lazy->base_n : 0;
+		const struct dc_lazy *lz = t->file ? lazy_of(t->file, arr) : NULL;
+
+		t->indexed = lz ? lz->base_n : 0;
 		t->indexed_in = arr;
 	}
 	for (; t->indexed < arr->u.arr.n; t->indexed++) {
@@ -1175,10 +1791,11 @@ static int find_element(struct dc_state *st, struct dc_fold_target *t, const str
 			struct dc_err *err)
 {
 	struct dc_buf scratch = DC_BUF_INIT;
+	struct dc_lazy *lz = lazy_of(t->file, c);
 	int r = 0;
 
-	if (t->file->lazy && c == t->file->doc)
-		r = lazy_find(st, t->file, key, pos, &scratch, err);
+	if (lz)
+		r = lazy_find(st, t->file, lz, key, pos, &scratch, err);
 	if (!r) {
 		index_catch_up(t, s, c, &scratch);
 		r = key_index_get(&t->index, s, c, key->buf, key->len,
@@ -1310,8 +1927,14 @@ static int apply_upsert(struct dc_state *st, const struct dc_section *s, const s
 			cur = c->u.arr.v[pos];
 			if (cur->type == DC_JSON_OBJECT) {
 				int changed = merge_object(cur, ev);
+				const struct dc_lazy *lz = lazy_of(t->file, c);
+
 				if (changed)
 					touch(t->file, pos);
+				/* a grouped count's tallies come from the summary */
+				if (changed && lz && lz->member && pos < lz->base_n &&
+				    grouped_fields(st->rules, s))
+					t->file->members->changed_base = 1;
 				if (changed && st->track_changes) {
 					DC_ALLOC_GROW(t->changed, t->nchanged + 1, t->alloc_changed);
 					t->changed[t->nchanged++] = pos;
@@ -1950,12 +2573,12 @@ static void tally_elements(struct tally *t, const struct dc_derived *dv, const s
 	}
 }
 
-/* The tallies of the segments of `of` the fold never read, from their
- * summaries; those it read are counted from their elements. */
+/* The tallies of the segments (of `per` elements) of array `lz` the fold
+ * never read, from their summaries; those it read are counted from their
+ * elements. */
 static void tally_lazy(struct tally *t, const struct dc_rules *r, const struct dc_derived *dv,
-		       const struct dc_state_file *of_file)
+		       const struct dc_lazy *lz, size_t per)
 {
-	const struct dc_lazy *lz = of_file->lazy;
 	size_t k, g, fi = 0, d;
 
 	for (d = 0; &r->derived[d] != dv; d++)
@@ -1964,8 +2587,7 @@ static void tally_lazy(struct tally *t, const struct dc_rules *r, const struct d
 		const unsigned char *p = lz->sum[k].field[fi];
 
 		if (lz->loaded[k]) {
-			tally_elements(t, dv, of_file->doc, k * of_file->segment,
-				       k * of_file->segment + lz->sum[k].n);
+			tally_elements(t, dv, lz->arr, k * per, k * per + lz->sum[k].n);
 			continue;
 		}
 		for (g = 0; g < lz->sum[k].ngroups[fi]; g++) {
@@ -1975,7 +2597,7 @@ static void tally_lazy(struct tally *t, const struct dc_rules *r, const struct d
 			p += 16 + len;
 		}
 	}
-	tally_elements(t, dv, of_file->doc, lz->base_n, of_file->doc->u.arr.n);
+	tally_elements(t, dv, lz->arr, lz->base_n, lz->arr->u.arr.n);
 }
 
 static const struct dc_json *group_of(const struct dc_json *e, const struct dc_derived *dv)
@@ -2035,13 +2657,14 @@ static int count_grouped(struct dc_state *st, const struct dc_derived *dv,
 			 struct dc_json *of, struct dc_state_file *f, struct dc_err *err)
 {
 	struct tally own = TALLY_INIT, *tp = &own;
+	const struct dc_lazy *lz = of_file && of ? lazy_of(of_file, of) : NULL;
 	size_t i, pos;
 	struct dc_json *map = NULL;
 	struct dc_buf ptr = DC_BUF_INIT;
 	int ret = -1, changed = 0;
 
-	if (of_file && of_file->lazy && of == of_file->doc)
-		tally_lazy(&own, st->rules, dv, of_file);
+	if (lz)
+		tally_lazy(&own, st->rules, dv, lz, of_file->segment);
 	else if (st->track_changes && of && of->type == DC_JSON_ARRAY && s->op != DC_OP_COLLECT)
 		tp = count_cached(st, (size_t)(dv - st->rules->derived), s, of);
 	else
@@ -2090,6 +2713,12 @@ cleanup:
 int dc_fold_finish(struct dc_state *st, struct dc_err *err)
 {
 	size_t i;
+
+	/* the tallies of a file's summary are those of its base elements */
+	for (i = 0; i < st->nfiles; i++)
+		if (st->files[i].members && st->files[i].members->changed_base &&
+		    members_load(st, &st->files[i], err))
+			return -1;
 
 	for (i = 0; i < st->rules->nderived; i++) {
 		const struct dc_derived *dv = &st->rules->derived[i];
@@ -2178,6 +2807,13 @@ int dc_fold_undo(struct dc_state *st, const struct dc_json *records, struct dc_e
 			goto corrupt;
 		if (!(f = dc_state_file(st, file->u.str.s, err)))
 			goto cleanup;
+		/* not a file the counts write (member_sections()): whole, then */
+		if (f->members) {
+			if (members_load(st, f, err))
+				goto cleanup;
+			if (!at || !*at->u.str.s)
+				goto corrupt;
+		}
 		if (!at) {
 			dc_json_free(f->doc);	/* the count created the file */
 			f->doc = NULL;

@@ -53,6 +53,7 @@ typedef int (*dc_state_summary_fn)(void *data, const char *path, struct dc_buf *
 				   int *exists, int *found, struct dc_err *err);
 
 struct dc_lazy;			/* private: a segmented file read segment by segment */
+struct dc_members;		/* private: a file's member arrays read by its summary */
 struct dc_count_cache;		/* private: a grouped count kept between finishes */
 
 struct dc_state_file {
@@ -82,6 +83,12 @@ struct dc_state_file {
 	 * elements or its chunk must be written.
 	 */
 	struct dc_lazy *lazy;
+	/*
+	 * Set when a file that is not segmented was opened from its summary
+	 * (its arrays' slots filled when an event needs a base element): write
+	 * it with dc_state_file_bytes(), never dc_json_write().
+	 */
+	struct dc_members *members;
 	char *touched;		/* per chunk: an element in it was added or changed */
 	size_t ntouched;
 };
@@ -183,6 +190,20 @@ int dc_state_chunk_bytes(struct dc_buf *out, struct dc_state *st, const struct d
  * -1 when the fold knows too little of the chunk (a segment never read). */
 int dc_state_chunk_summary(struct dc_buf *out, const struct dc_state *st,
 			   const struct dc_state_file *f, size_t k, int written);
+
+/*
+ * The bytes of file `f` (not segmented, f->doc set), in the canonical
+ * layout, appended to `out`. `sum` (may be NULL): its summary, for
+ * dc_state.summary under the bytes' content id, appended when the fold
+ * can read the file by it. -1 with err when its base cannot be read.
+ */
+int dc_state_file_bytes(struct dc_buf *out, struct dc_buf *sum, struct dc_state *st,
+			struct dc_state_file *f, struct dc_err *err);
+
+/* Was file `f` (not segmented) opened by its summary? 0: no; 1: yes, and
+ * *parsed of its *total base elements were parsed alone; 2: yes, then
+ * parsed whole. */
+int dc_state_by_summary(const struct dc_state_file *f, size_t *parsed, size_t *total);
 
 /* Apply one valid delta: its sections in the order they appear in the
  * delta, the events of each in array order. Sections the rules do not name,

@@ -1174,7 +1174,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	struct dc_delta **fold = NULL, **quar = NULL;
 	size_t nfold = 0, nquar = 0, i, alloc_fold = 0, alloc_quar = 0, alloc_applied = 0,
 		alloc_late = 0, alloc_q = 0, alloc_p = 0, alloc_u = 0;
-	struct dc_buf buf = DC_BUF_INIT;
+	struct dc_buf buf = DC_BUF_INIT, sum = DC_BUF_INIT;
 	git_oid genesis;
 	const struct dc_delta *last = NULL;
 	uint64_t frame = 0, applied_total = 0;
@@ -1459,7 +1459,11 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	dc_trace_phase("fold (load, apply, count)");
 	for (i = 0; i < st.nfiles; i++) {
 		size_t total, read;
+		int how = dc_state_by_summary(&st.files[i], &read, &total);
 
+		if (how)
+			dc_trace_note("read by its summary: %s, %s%zu of %zu elements parsed",
+				      st.files[i].path, how == 2 ? "then whole, " : "", read, total);
 		if (!st.files[i].segment || !st.files[i].loaded)
 			continue;
 		read = dc_state_segments_read(&st.files[i], &total);
@@ -1486,13 +1490,26 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 		}
 		dc_buf_reset(&buf);
 		if (f->loaded && f->changed && f->doc) {
-			dc_json_write(&buf, f->doc);
+			int cache = in->write_blobs && !summaries_off();
+			git_oid base_id;
+
+			dc_buf_reset(&sum);
+			if (dc_state_file_bytes(&buf, cache ? &sum : NULL, &st, f, err))
+				goto cleanup;
 			/* one hash: writing a blob returns its id */
 			if (in->write_blobs ? dc_repo_write_blob(&want, r, buf.buf, buf.len, err) != 0 :
 			    git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB) != 0) {
 				if (!in->write_blobs)
 					dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", f->path);
 				goto cleanup;
+			}
+			if (sum.len) {
+				summary_store(r, &want, &sum);
+				if (dc_repo_tree_oid(&base_id, in->state_tree, f->path) &&
+				    !git_oid_equal(&base_id, &want)) {
+					DC_ALLOC_GROW(po->drop, po->ndrop + 1, po->alloc_drop);
+					git_oid_cpy(&po->drop[po->ndrop++], &base_id);
+				}
 			}
 			proj_add(po, f->path, &want, 1, &buf);
 		} else if (full || (f->loaded && f->changed)) {
@@ -1537,6 +1554,7 @@ cleanup:
 	free(fold);
 	free(quar);
 	dc_buf_release(&buf);
+	dc_buf_release(&sum);
 	dc_buf_release(&rc.path);
 	head_release(&snap);
 	git_tree_free(gen_tree);
