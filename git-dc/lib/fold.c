@@ -792,55 +792,26 @@ static size_t member_sections(const struct dc_rules *r, const char *path,
 }
 
 /*
- * Where the array that is top-level member `at` ("/name") lies in `b`,
- * bytes in the canonical layout: 0 and its brackets, each element's start
- * into *off (malloc'd) and their number; -1 when it is not there once as an
- * array. A line of the layout that starts with exactly two spaces holds a
- * member of the top-level object (strings hold no raw newline), the array
- * ends at the first such line that is "]", and within it ",\n" and four
- * spaces before anything but a space separate two of its elements.
+ * Where the empty array that is top-level member `at` ("/name") opens in
+ * `b`, bytes in the canonical layout: 0 and *open, or -1 when it is not
+ * there once as "[]". A line of the layout that starts with exactly two
+ * spaces holds a member of the top-level object: strings hold no raw
+ * newline.
  */
-static int member_layout(const char *b, size_t len, const char *at, size_t *open,
-			 size_t *close, size_t **off, size_t *n)
+static int member_empty(const char *b, size_t len, const char *at, size_t *open)
 {
 	struct dc_buf parent = DC_BUF_INIT, tok = DC_BUF_INIT, needle = DC_BUF_INIT;
-	const char *p, *q;
-	size_t alloc = 0;
+	const char *p;
 	int ret = -1;
 
-	*off = NULL;
-	*n = 0;
 	dc_json_pointer_split(at, &parent, &tok);
 	dc_buf_adds(&needle, "\n  ");
 	dc_json_write_string(&needle, tok.buf, tok.len);
-	dc_buf_adds(&needle, ": [");
+	dc_buf_adds(&needle, ": []");
 	p = memmem(b, len, needle.buf, needle.len);
-	if (!p || memmem(p + 1, len - (size_t)(p + 1 - b), needle.buf, needle.len))
-		goto cleanup;
-	*open = (size_t)(p - b) + needle.len - 1;
-	if (*open + 1 < len && b[*open + 1] == ']') {
-		*close = *open + 1;
+	if (p && !memmem(p + 1, len - (size_t)(p + 1 - b), needle.buf, needle.len)) {
+		*open = (size_t)(p - b) + needle.len - 2;
 		ret = 0;
-		goto cleanup;
-	}
-	q = memmem(b + *open, len - *open, "\n  ]", 4);
-	if (!q || *open + 6 >= (size_t)(q - b))
-		goto cleanup;
-	*close = (size_t)(q - b) + 3;
-	DC_ALLOC_GROW(*off, 1, alloc);
-	(*off)[(*n)++] = *open + 6;	/* "[\n    " */
-	for (p = b + *open + 6; (p = memmem(p, (size_t)(q - p), ",\n    ", 6)); p += 6) {
-		if (p + 6 < q && p[6] != ' ') {
-			DC_ALLOC_GROW(*off, *n + 1, alloc);
-			(*off)[(*n)++] = (size_t)(p + 6 - b);
-		}
-	}
-	ret = 0;
-cleanup:
-	if (ret) {
-		free(*off);
-		*off = NULL;
-		*n = 0;
 	}
 	dc_buf_release(&parent);
 	dc_buf_release(&tok);
@@ -855,15 +826,15 @@ static void element_span(const struct member *m, size_t k, size_t *start, size_t
 	*end = k + 1 < m->lz->base_n ? m->off[k + 1] - 6 : m->close - 3;
 }
 
-static void members_sort(struct dc_members *mb)
+/* order[] = 0..n-1 sorted by open[] (n is small: the arrays of a file) */
+static void sort_order(size_t *order, const size_t *open, size_t n)
 {
 	size_t i, j;
 
-	mb->order = dc_xcalloc(mb->n, sizeof(*mb->order));
-	for (i = 0; i < mb->n; i++) {
-		for (j = i; j && mb->m[mb->order[j - 1]].open > mb->m[i].open; j--)
-			mb->order[j] = mb->order[j - 1];
-		mb->order[j] = i;
+	for (i = 0; i < n; i++) {
+		for (j = i; j && open[order[j - 1]] > open[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
 	}
 }
 
@@ -961,7 +932,15 @@ static int members_open(struct dc_state *st, struct dc_state_file *f, struct dc_
 	ret = 0;
 	if (!exists || mb->bytes.len != size)
 		goto cleanup;
-	members_sort(mb);
+	mb->order = dc_xcalloc(ns, sizeof(*mb->order));
+	{
+		size_t *opens = dc_xcalloc(ns, sizeof(*opens));
+
+		for (i = 0; i < ns; i++)
+			opens[i] = mb->m[i].open;
+		sort_order(mb->order, opens, ns);
+		free(opens);
+	}
 	for (i = 0, at = 0; i < ns; i++) {
 		const struct member *m = &mb->m[mb->order[i]];
 
@@ -1087,15 +1066,6 @@ static struct dc_lazy *lazy_of(const struct dc_state_file *f, const struct dc_js
 	return NULL;
 }
 
-/* Element `e` on its line at `indent`, as dc_json_write() lays it out there. */
-static void write_element(struct dc_buf *out, const struct dc_json *e, size_t indent)
-{
-	dc_buf_grow(out, indent);
-	memset(out->buf + out->len, ' ', indent);
-	dc_buf_setlen(out, out->len + indent);
-	dc_json_write_at(out, e, indent);
-}
-
 /*
  * `f`'s summary (see above) into `sum`: its bytes `len` long, array i's
  * brackets at open[i] and close[i], its elements starting at off[i][];
@@ -1142,102 +1112,188 @@ cleanup:
 	free(secs);
 }
 
+/* An array of a file laid out by splice_arrays(). */
+struct lay {
+	const struct dc_json *arr;
+	size_t open, close;	/* its brackets in the text it is laid into */
+	const struct member *m;	/* where its base elements lie; NULL: none */
+};
+
 /*
- * The bytes of `f`, opened by its summary and not parsed whole, as its
- * base bytes with the elements read and changed written again and the new
- * ones spliced in: 1 done, 0 when its skeleton changed (then nothing is
- * added to `out`).
+ * Append `b` (len bytes) with the arrays lay[] laid out anew (order[]: by
+ * their place in `b`): the base elements as they are in `b` (those read
+ * written again when an upsert changed them), then the others. Where each
+ * array's brackets and elements land, from the first byte appended, into
+ * open[], close[] and off[] (malloc'd), indexed as lay[].
+ */
+static void splice_arrays(struct dc_buf *out, const char *b, size_t len, const struct lay *lay,
+			  const size_t *order, size_t n, size_t *open, size_t *close,
+			  size_t **off)
+{
+	struct dc_buf el = DC_BUF_INIT;
+	size_t i, k, at = 0, start = out->len;
+
+	for (i = 0; i < n; i++) {
+		size_t j = order[i], s, e, delta, base = lay[j].m ? lay[j].m->lz->base_n : 0;
+		const struct dc_json *arr = lay[j].arr;
+
+		off[j] = dc_xcalloc(arr->u.arr.n + 1, sizeof(**off));
+		dc_buf_add(out, b + at, lay[j].open - at);
+		at = lay[j].open;
+		/* out - start = at + delta (mod 2^64: the text may shrink) */
+		delta = out->len - start - at;
+		open[j] = at + delta;
+		if (!arr->u.arr.n) {
+			dc_buf_adds(out, "[]");
+			close[j] = open[j] + 1;
+			at = lay[j].close + 1;
+			continue;
+		}
+		if (base) {
+			for (k = 0; k < base; k++) {
+				element_span(lay[j].m, k, &s, &e);
+				off[j][k] = s + delta;
+				if (!arr->u.arr.v[k])
+					continue;
+				/* read: the same bytes unless an upsert changed it */
+				dc_buf_reset(&el);
+				dc_json_write_at(&el, arr->u.arr.v[k], 4);
+				if (el.len == e - s && !memcmp(el.buf, b + s, el.len))
+					continue;
+				dc_buf_add(out, b + at, s - at);
+				dc_buf_add(out, el.buf, el.len);
+				at = e;
+				delta += el.len - (e - s);
+			}
+			/* the base's last element ends before "\n  ]" */
+			dc_buf_add(out, b + at, lay[j].close - 3 - at);
+		} else {
+			dc_buf_addch(out, '[');
+		}
+		for (k = base; k < arr->u.arr.n; k++) {
+			dc_buf_adds(out, k ? ",\n    " : "\n    ");
+			off[j][k] = out->len - start;
+			dc_json_write_at(out, arr->u.arr.v[k], 4);
+		}
+		dc_buf_adds(out, "\n  ]");
+		close[j] = out->len - start - 1;
+		at = lay[j].close + 1;
+	}
+	dc_buf_add(out, b + at, len - at);
+	dc_buf_release(&el);
+}
+
+/* Empty the arrays arr[], their lengths kept in n[]; with `restore`, give
+ * them back. */
+static void empty_arrays(struct dc_json *const *arr, size_t *n, size_t count, int restore)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (!restore)
+			n[i] = arr[i]->u.arr.n;
+		arr[i]->u.arr.n = restore ? n[i] : 0;
+	}
+}
+
+/*
+ * The bytes of `f` into `out`, opened by its summary and not parsed whole:
+ * its base bytes with the elements read and changed written again and the
+ * new ones spliced in; its summary into `sum` (may be NULL). 1 done, 0
+ * when its skeleton changed (then nothing is added to `out`).
  */
 static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct dc_state *st,
 			  const struct dc_state_file *f)
 {
 	const struct dc_members *mb = f->members;
-	struct dc_buf sk = DC_BUF_INIT, el = DC_BUF_INIT;
+	struct dc_buf sk = DC_BUF_INIT;
+	struct dc_json **arr = dc_xcalloc(mb->n, sizeof(*arr));
+	struct lay *lay = dc_xcalloc(mb->n, sizeof(*lay));
 	size_t *open = dc_xcalloc(mb->n, sizeof(*open)), *close = dc_xcalloc(mb->n, sizeof(*close));
-	size_t **off = dc_xcalloc(mb->n, sizeof(*off));
-	size_t i, k, at = 0, start = out->len;
-	const char *b = mb->bytes.buf;
+	size_t **off = dc_xcalloc(mb->n, sizeof(*off)), i, start = out->len;
 	int same;
 
 	/* the skeleton as it would be written now */
-	for (i = 0; i < mb->n; i++) {
-		close[i] = mb->m[i].lz->arr->u.arr.n;
-		mb->m[i].lz->arr->u.arr.n = 0;
-	}
-	dc_json_write(&sk, f->doc);
 	for (i = 0; i < mb->n; i++)
-		mb->m[i].lz->arr->u.arr.n = close[i];
+		arr[i] = mb->m[i].lz->arr;
+	empty_arrays(arr, open, mb->n, 0);
+	dc_json_write(&sk, f->doc);
+	empty_arrays(arr, open, mb->n, 1);
 	same = sk.len == mb->skel.len && !memcmp(sk.buf, mb->skel.buf, sk.len);
-	if (!same)
-		goto cleanup;
-
-	for (i = 0; i < mb->n; i++) {
-		size_t j = mb->order[i], s, e, delta, n;
-		const struct member *m = &mb->m[j];
-		const struct dc_json *arr = m->lz->arr;
-
-		n = arr->u.arr.n;
-		off[j] = dc_xcalloc(n + 1, sizeof(**off));
-		dc_buf_add(out, b + at, m->open - at);
-		at = m->open;
-		/* out - start = at + delta (mod 2^64: the text may shrink) */
-		delta = out->len - start - at;
-		open[j] = at + delta;
-		if (!m->lz->base_n) {
-			if (!n) {
-				dc_buf_adds(out, "[]");
-			} else {
-				dc_buf_adds(out, "[\n");
-				for (k = 0; k < n; k++) {
-					if (k)
-						dc_buf_adds(out, ",\n");
-					off[j][k] = out->len - start + 4;
-					write_element(out, arr->u.arr.v[k], 4);
-				}
-				dc_buf_adds(out, "\n  ]");
-			}
-			close[j] = out->len - start - 1;
-			at = m->close + 1;
-			continue;
+	if (same) {
+		for (i = 0; i < mb->n; i++) {
+			lay[i].arr = arr[i];
+			lay[i].open = mb->m[i].open;
+			lay[i].close = mb->m[i].close;
+			lay[i].m = &mb->m[i];
 		}
-		for (k = 0; k < m->lz->base_n; k++) {
-			element_span(m, k, &s, &e);
-			off[j][k] = s + delta;
-			if (!arr->u.arr.v[k])
-				continue;
-			/* read: the same bytes unless an upsert changed it */
-			dc_buf_reset(&el);
-			dc_json_write_at(&el, arr->u.arr.v[k], 4);
-			if (el.len == e - s && !memcmp(el.buf, b + s, el.len))
-				continue;
-			dc_buf_add(out, b + at, s - at);
-			dc_buf_add(out, el.buf, el.len);
-			at = e;
-			delta += el.len - (e - s);
-		}
-		/* the base's last element ends before "\n  ]" */
-		dc_buf_add(out, b + at, m->close - 3 - at);
-		for (; k < n; k++) {
-			dc_buf_adds(out, ",\n");
-			off[j][k] = out->len - start + 4;
-			write_element(out, arr->u.arr.v[k], 4);
-		}
-		dc_buf_adds(out, "\n  ]");
-		close[j] = out->len - start - 1;
-		at = m->close + 1;
+		splice_arrays(out, mb->bytes.buf, mb->bytes.len, lay, mb->order, mb->n, open,
+			      close, off);
+		if (sum)
+			members_summary(sum, st, f, out->len - start, open, close, off, 1);
 	}
-	dc_buf_add(out, b + at, mb->bytes.len - at);
-	if (sum)
-		members_summary(sum, st, f, out->len - start, open, close, off, 1);
-cleanup:
 	for (i = 0; i < mb->n; i++)
 		free(off[i]);
 	free(off);
 	free(open);
 	free(close);
+	free(lay);
+	free(arr);
 	dc_buf_release(&sk);
-	dc_buf_release(&el);
 	return same;
+}
+
+/*
+ * `f` (not opened by its summary) written whole into `out`, its arrays
+ * element by element to learn where each lies, and its summary into
+ * `sum`: 1 done, 0 when the file cannot have one (nothing added).
+ */
+static int members_write(struct dc_buf *out, struct dc_buf *sum, const struct dc_state *st,
+			 const struct dc_state_file *f)
+{
+	const struct dc_section **secs = dc_xcalloc(st->rules->nsections + 1, sizeof(*secs));
+	size_t ns = member_sections(st->rules, f->path, secs), i, start = out->len;
+	struct dc_json **arr = dc_xcalloc(ns + 1, sizeof(*arr));
+	struct lay *lay = dc_xcalloc(ns + 1, sizeof(*lay));
+	size_t *open = dc_xcalloc(ns + 1, sizeof(*open)), *close = dc_xcalloc(ns + 1, sizeof(*close));
+	size_t **off = dc_xcalloc(ns + 1, sizeof(*off)), *order = dc_xcalloc(ns + 1, sizeof(*order));
+	size_t *where = dc_xcalloc(ns + 1, sizeof(*where));
+	struct dc_buf sk = DC_BUF_INIT;
+	int ok = ns > 0;
+
+	for (i = 0; ok && i < ns; i++) {
+		arr[i] = dc_json_pointer(f->doc, secs[i]->at, 0, DC_JSON_ARRAY, NULL);
+		ok = arr[i] && arr[i]->type == DC_JSON_ARRAY;
+	}
+	/* the skeleton, and where its arrays are */
+	if (ok) {
+		empty_arrays(arr, where, ns, 0);
+		dc_json_write(&sk, f->doc);
+		empty_arrays(arr, where, ns, 1);
+	}
+	for (i = 0; ok && i < ns; i++) {
+		ok = !member_empty(sk.buf, sk.len, secs[i]->at, &where[i]);
+		lay[i].open = where[i];
+		lay[i].close = where[i] + 1;
+		lay[i].arr = arr[i];
+	}
+	if (ok) {
+		sort_order(order, where, ns);
+		splice_arrays(out, sk.buf, sk.len, lay, order, ns, open, close, off);
+		members_summary(sum, st, f, out->len - start, open, close, off, 0);
+	}
+	for (i = 0; i < ns; i++)
+		free(off[i]);
+	free(off);
+	free(order);
+	free(where);
+	free(open);
+	free(close);
+	free(lay);
+	free(arr);
+	free(secs);
+	dc_buf_release(&sk);
+	return ok;
 }
 
 int dc_state_by_summary(const struct dc_state_file *f, size_t *parsed, size_t *total)
@@ -1261,37 +1317,13 @@ int dc_state_by_summary(const struct dc_state_file *f, size_t *parsed, size_t *t
 int dc_state_file_bytes(struct dc_buf *out, struct dc_buf *sum, struct dc_state *st,
 			struct dc_state_file *f, struct dc_err *err)
 {
-	const struct dc_section **secs;
-	size_t start = out->len, ns, i, *open, *close, **off, n;
-
 	if (f->members && !f->members->loaded && members_splice(out, sum, st, f))
 		return 0;
 	if (f->members && members_load(st, f, err))
 		return -1;
-	dc_json_write(out, f->doc);
-	if (!sum || f->segment)
+	if (sum && !f->segment && members_write(out, sum, st, f))
 		return 0;
-	secs = dc_xcalloc(st->rules->nsections + 1, sizeof(*secs));
-	ns = member_sections(st->rules, f->path, secs);
-	open = dc_xcalloc(ns + 1, sizeof(*open));
-	close = dc_xcalloc(ns + 1, sizeof(*close));
-	off = dc_xcalloc(ns + 1, sizeof(*off));
-	for (i = 0; i < ns; i++) {
-		const struct dc_json *arr = dc_json_pointer(f->doc, secs[i]->at, 0,
-							    DC_JSON_ARRAY, NULL);
-		if (member_layout(out->buf + start, out->len - start, secs[i]->at, &open[i],
-				  &close[i], &off[i], &n) ||
-		    !arr || arr->type != DC_JSON_ARRAY || n != arr->u.arr.n)
-			break;
-	}
-	if (ns && i == ns)
-		members_summary(sum, st, f, out->len - start, open, close, off, 0);
-	for (i = 0; i < ns; i++)
-		free(off[i]);
-	free(off);
-	free(secs);
-	free(open);
-	free(close);
+	dc_json_write(out, f->doc);
 	return 0;
 }
 
