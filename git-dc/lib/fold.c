@@ -261,6 +261,23 @@ static uint64_t fnv64(const void *p, size_t len, uint64_t h)
 }
 #define FNV64_INIT 0xcbf29ce484222325ULL
 
+/* The hash of a key, in the key index and in summaries alike: a summary
+ * made after a fold takes its key hashes from the fold's index. */
+static uint64_t key_hash(const void *p, size_t len)
+{
+	return fnv64(p, len, FNV64_INIT);
+}
+
+/* A key index's first slot for hash h: FNV-1a's low bits follow the low
+ * bits of the bytes only, so they are mixed with the others. */
+static size_t key_slot0(uint64_t h, size_t mask)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h & mask;
+}
+
 /* A summary's check: FNV-1a over its 8-byte little-endian words. */
 static uint64_t sum_check(const void *p, size_t len)
 {
@@ -354,16 +371,56 @@ static void summary_fingerprint(struct dc_buf *out, const struct dc_rules *r,
 static int element_key(struct dc_buf *out, const struct dc_section *s, const struct dc_json *ev,
 		       struct dc_buf *why);
 
+static struct dc_lazy *lazy_of(const struct dc_state_file *f, const struct dc_json *arr);
+
+/*
+ * The key hashes of elements [from, from + n) of the array target `t` of
+ * a fold indexes, by position (*have: indexed), when its index covers
+ * them: NULL when it does not. Equal keys are indexed at their first
+ * element only, which is the one a lookup must find.
+ */
+static uint64_t *indexed_hashes(const struct dc_fold_target *t, struct dc_json *const *v,
+				size_t from, size_t n, char **have)
+{
+	uint64_t *h;
+	size_t i;
+
+	const struct dc_lazy *lz;
+
+	if (!t || !t->indexed_in || t->indexed_in->u.arr.v + from != v ||
+	    t->indexed < from + n || t->indexed > t->indexed_in->u.arr.n)
+		return NULL;
+	/* read by its summary: the index holds only the elements added */
+	lz = t->file ? lazy_of(t->file, t->indexed_in) : NULL;
+	if (lz && from < lz->base_n)
+		return NULL;
+	h = dc_xcalloc(n ? n : 1, sizeof(*h));
+	*have = dc_xcalloc(n ? n : 1, 1);
+	for (i = 0; i < t->index.cap; i++) {
+		size_t p = t->index.slot[i].pos;
+
+		if (p == NO_POS || p < from || p - from >= n)
+			continue;
+		h[p - from] = t->index.slot[i].hash;
+		(*have)[p - from] = 1;
+	}
+	return h;
+}
+
 /*
  * The summary of a segment: `base`'s elements (NULL: none) followed by the
- * n elements `v`, as one segment.
+ * n elements `v`, as one segment. `t` (may be NULL): the fold's target
+ * whose array holds `v` at position `from`, whose index may give the key
+ * hashes.
  */
 static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct dc_section *s,
 		      const struct seg_sum *base, struct dc_json *const *v, size_t n,
-		      uint64_t flags)
+		      uint64_t flags, const struct dc_fold_target *t, size_t from)
 {
 	struct dc_buf fp = DC_BUF_INIT, key = DC_BUF_INIT, keys = DC_BUF_INIT;
 	size_t start = out->len, i, d, nk = 0, off = base ? base->n : 0, fi = 0;
+	char *have = NULL;
+	uint64_t *hashes = keyed_op(s->op) ? indexed_hashes(t, v, from, n, &have) : NULL;
 
 	summary_fingerprint(&fp, r, s);
 	dc_buf_adds(out, "DCS1");
@@ -376,17 +433,25 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 		nk = base->nkeys;
 	}
 	for (i = 0; keyed_op(s->op) && i < n; i++) {
-		if (element_key(&key, s, v[i], NULL))
-			continue;
-		put_u64(&keys, fnv64(key.buf, key.len, FNV64_INIT));
+		if (hashes) {
+			if (!have[i])
+				continue;
+			put_u64(&keys, hashes[i]);
+		} else {
+			if (element_key(&key, s, v[i], NULL))
+				continue;
+			put_u64(&keys, key_hash(key.buf, key.len));
+		}
 		put_u64(&keys, off + i);
 		nk++;
 	}
+	free(hashes);
+	free(have);
 	put_u64(out, nk);
 	dc_buf_add(out, keys.buf, keys.len);
 	for (d = 0; d < r->nderived; d++) {
 		const struct dc_derived *dv = &r->derived[d];
-		struct tally t = TALLY_INIT;
+		struct tally tl = TALLY_INIT;
 
 		if (!grouped_count_of(dv, s))
 			continue;
@@ -397,7 +462,7 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 			for (g = 0; g < base->ngroups[fi]; g++) {
 				size_t len = (size_t)get_u64(p);
 
-				tally_add(&t, (const char *)p + 8, len, (size_t)get_u64(p + 8 + len));
+				tally_add(&tl, (const char *)p + 8, len, (size_t)get_u64(p + 8 + len));
 				p += 16 + len;
 			}
 		}
@@ -406,15 +471,15 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 			const struct dc_json *g = v[i]->type == DC_JSON_OBJECT ?
 				dc_json_get(v[i], dv->group_by) : NULL;
 			if (g && g->type == DC_JSON_STRING)
-				tally_add(&t, g->u.str.s, g->u.str.len, 1);
+				tally_add(&tl, g->u.str.s, g->u.str.len, 1);
 		}
-		put_u64(out, t.ngroups);
-		for (i = 0; i < t.ngroups; i++) {
-			put_u64(out, t.len[i]);
-			dc_buf_add(out, t.name[i], t.len[i]);
-			put_u64(out, t.n[i]);
+		put_u64(out, tl.ngroups);
+		for (i = 0; i < tl.ngroups; i++) {
+			put_u64(out, tl.len[i]);
+			dc_buf_add(out, tl.name[i], tl.len[i]);
+			put_u64(out, tl.n[i]);
 		}
-		tally_release(&t);
+		tally_release(&tl);
 	}
 	put_u64(out, sum_check(out->buf + start, out->len - start));
 	dc_buf_release(&fp);
@@ -667,7 +732,7 @@ static int lazy_find(struct dc_state *st, struct dc_state_file *f, struct dc_laz
 		     const struct dc_buf *key, size_t *pos, struct dc_buf *scratch,
 		     struct dc_err *err)
 {
-	uint64_t h = fnv64(key->buf, key->len, FNV64_INIT);
+	uint64_t h = key_hash(key->buf, key->len);
 	size_t i;
 
 	if (!lz->nk)
@@ -1094,7 +1159,8 @@ static void members_summary(struct dc_buf *sum, const struct dc_state *st,
 				goto fail;
 		dc_buf_reset(&one);
 		summarize(&one, st->rules, secs[i], lz ? &lz->sum[0] : NULL, arr->u.arr.v + from,
-			  arr->u.arr.n - from, SUM_CANONICAL);
+			  arr->u.arr.n - from, SUM_CANONICAL,
+			  &st->targets[secs[i] - st->rules->sections], from);
 		put_u64(sum, open[i]);
 		put_u64(sum, close[i]);
 		put_u64(sum, one.len);
@@ -1420,13 +1486,14 @@ int dc_state_chunk_summary(struct dc_buf *out, const struct dc_state *st,
 		/* the base segment's summary, then the new elements */
 		size_t base = f->lazy->base_n - from;
 		summarize(out, st->rules, s, &f->lazy->sum[k], f->doc->u.arr.v + from + base,
-			  n - base, flags);
+			  n - base, flags, &st->targets[s - st->rules->sections], from + base);
 		return 0;
 	}
 	for (i = 0; i < n; i++)
 		if (!f->doc->u.arr.v[from + i])
 			return -1;
-	summarize(out, st->rules, s, NULL, f->doc->u.arr.v + from, n, flags);
+	summarize(out, st->rules, s, NULL, f->doc->u.arr.v + from, n, flags,
+		  &st->targets[s - st->rules->sections], from);
 	return 0;
 }
 
@@ -1758,7 +1825,7 @@ static void key_index_put(struct key_index *x, uint64_t h, size_t pos)
 		free(old);
 	}
 	mask = x->cap - 1;
-	for (j = h & mask; x->slot[j].pos != NO_POS; j = (j + 1) & mask)
+	for (j = key_slot0(h, mask); x->slot[j].pos != NO_POS; j = (j + 1) & mask)
 		;
 	x->slot[j].hash = h;
 	x->slot[j].pos = pos;
@@ -1774,7 +1841,7 @@ static int key_index_get(const struct key_index *x, const struct dc_section *s,
 
 	if (!x->cap)
 		return 0;
-	for (j = h & mask; x->slot[j].pos != NO_POS; j = (j + 1) & mask) {
+	for (j = key_slot0(h, mask); x->slot[j].pos != NO_POS; j = (j + 1) & mask) {
 		const struct key_slot *k = &x->slot[j];
 
 		if (k->hash != h || element_key(scratch, s, arr->u.arr.v[k->pos], NULL) ||
@@ -1809,7 +1876,7 @@ static void index_catch_up(struct dc_fold_target *t, const struct dc_section *s,
 		if (element_key(scratch, s, arr->u.arr.v[t->indexed], NULL))
 			continue;
 		/* the first of equal elements wins: later ones are not indexed */
-		h = dc_map_hash(scratch->buf, scratch->len);
+		h = key_hash(scratch->buf, scratch->len);
 		if (!key_index_get(&t->index, s, arr, scratch->buf, scratch->len, h, NULL, &other))
 			key_index_put(&t->index, h, t->indexed);
 	}
@@ -1831,7 +1898,7 @@ static int find_element(struct dc_state *st, struct dc_fold_target *t, const str
 	if (!r) {
 		index_catch_up(t, s, c, &scratch);
 		r = key_index_get(&t->index, s, c, key->buf, key->len,
-				  dc_map_hash(key->buf, key->len), pos, &scratch);
+				  key_hash(key->buf, key->len), pos, &scratch);
 	}
 	dc_buf_release(&scratch);
 	return r;
@@ -1908,7 +1975,7 @@ static int apply_add(struct dc_state *st, const struct dc_section *s, const stru
 		return -1;
 	index_catch_up(t, s, c, &scratch);
 	dc_buf_release(&scratch);
-	key_index_put(&t->index, dc_map_hash(key->buf, key->len), c->u.arr.n);
+	key_index_put(&t->index, key_hash(key->buf, key->len), c->u.arr.n);
 	dc_json_push(c, dc_json_clone(ev));
 	t->indexed = c->u.arr.n;
 	touch(t->file, c->u.arr.n - 1);
@@ -1982,7 +2049,7 @@ static int apply_upsert(struct dc_state *st, const struct dc_section *s, const s
 		return -1;
 	index_catch_up(t, s, c, &scratch);
 	dc_buf_release(&scratch);
-	key_index_put(&t->index, dc_map_hash(key->buf, key->len), c->u.arr.n);
+	key_index_put(&t->index, key_hash(key->buf, key->len), c->u.arr.n);
 	dc_json_push(c, dc_json_clone(ev));
 	t->indexed = c->u.arr.n;
 	touch(t->file, c->u.arr.n - 1);
