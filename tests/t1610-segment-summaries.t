@@ -30,22 +30,6 @@ write_rules () {
 	EOF
 }
 
-# both <frame> <stream> <second> <sections>: the same delta in both clones
-both () {
-	(cd main && dc_commit_delta "$@") &&
-	(cd twin && dc_commit_delta "$@")
-}
-
-# merge_both [<merge option>...]: merge in both (main's trace in
-# main/trace), then the trees must be the same
-merge_both () {
-	(cd main && DC_TRACE_PERFORMANCE=1 git dc merge -q "$@" 2>trace) &&
-	(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q "$@") &&
-	git -C main rev-parse HEAD^{tree} >main.tree &&
-	git -C twin rev-parse HEAD^{tree} >twin.tree &&
-	test_cmp main.tree twin.tree
-}
-
 # read_line <file>: main's trace line for <file>, "segments read: ..."
 read_line () {
 	sed -n "s|^trace: segments read: state/$1 ||p" main/trace
@@ -70,8 +54,8 @@ test_expect_success 'setup: a genesis with duplicate keys across segments, and a
 '
 
 test_expect_success 'the first merge splits the plain files and leaves summaries of the segments' '
-	both 1 a 1 "\"posts\": [{\"id\": 2, \"author\": \"a\"}], \"log\": [1, 2, 3]" &&
-	merge_both &&
+	dc_both 1 a 1 "\"posts\": [{\"id\": 2, \"author\": \"a\"}], \"log\": [1, 2, 3]" &&
+	dc_merge_twins &&
 	test "$(read_line posts.json)" = "0 of 0" &&
 	git -C main ls-tree --name-only HEAD state/ | grep "\.0000" | sort >segs &&
 	test $(wc -l <segs) = 4 &&
@@ -84,22 +68,22 @@ test_expect_success 'the first merge splits the plain files and leaves summaries
 '
 
 test_expect_success 'a frame that only appends reads no segment: the new elements are spliced in' '
-	both 2 a 1 "\"log\": [4]" &&
-	merge_both &&
+	dc_both 2 a 1 "\"log\": [4]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "0 of 2 (from summaries)" &&
 	test "$(jq -c . main/state/log.000001.json)" = "[3,4]" &&
 	test "$(jq .log_total main/state/stats.json)" = 4 &&
-	both 3 a 1 "\"log\": [5]" &&
-	merge_both &&
+	dc_both 3 a 1 "\"log\": [5]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "0 of 2 (from summaries)" &&
 	test "$(jq -c . main/state/log.000002.json)" = "[5]"
 '
 
 test_expect_success 'an add of a key an old segment holds is found there, once' '
-	both 4 a 1 "\"posts\": [{\"id\": 5, \"author\": \"b\"}, {\"id\": 6, \"author\": \"b\"}]" &&
-	merge_both &&
-	both 5 b 1 "\"posts\": [{\"pid\": 1, \"author\": \"again\"}, {\"id\": 0, \"author\": \"x\"}]" &&
-	merge_both &&
+	dc_both 4 a 1 "\"posts\": [{\"id\": 5, \"author\": \"b\"}, {\"id\": 6, \"author\": \"b\"}]" &&
+	dc_merge_twins &&
+	dc_both 5 b 1 "\"posts\": [{\"pid\": 1, \"author\": \"again\"}, {\"id\": 0, \"author\": \"x\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line posts.json)" = "1 of 3 (from summaries)" &&
 	(cd main && git dc log --json) >/dev/null &&
 	test "$(git -C main show HEAD:state/posts.000000.json | jq -c "[.[].author]")" = "[\"z\",\"y\"]" &&
@@ -108,10 +92,10 @@ test_expect_success 'an add of a key an old segment holds is found there, once' 
 '
 
 test_expect_success 'an upsert changes the first of equal keys, in its old segment, and the tallies follow' '
-	both 6 a 1 "\"people\": [{\"id\": \"p3\", \"team\": \"t2\"}]" &&
-	merge_both &&
-	both 7 a 1 "\"people\": [{\"id\": \"p0\", \"team\": \"t3\"}]" &&
-	merge_both &&
+	dc_both 6 a 1 "\"people\": [{\"id\": \"p3\", \"team\": \"t2\"}]" &&
+	dc_merge_twins &&
+	dc_both 7 a 1 "\"people\": [{\"id\": \"p0\", \"team\": \"t3\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line people.json)" = "1 of 2 (from summaries)" &&
 	test "$(jq -c "[.[].team]" main/state/people.000000.json)" = "[\"t3\",\"t1\",\"t2\"]" &&
 	test "$(jq -c "[.[].team]" main/state/people.000001.json)" = "[\"second\",\"t2\"]" &&
@@ -120,16 +104,16 @@ test_expect_success 'an upsert changes the first of equal keys, in its old segme
 '
 
 test_expect_success 'quarantined events and several streams in one frame' '
-	both 8 a 1 "\"posts\": [{\"author\": \"nokey\"}, {\"id\": 7, \"author\": \"c\"}], \"people\": [{\"team\": \"t9\"}]" &&
-	both 8 b 2 "\"posts\": [{\"id\": 7, \"author\": \"late\"}, {\"id\": 8, \"author\": \"c\"}], \"log\": [6, 7, 8]" &&
-	merge_both &&
+	dc_both 8 a 1 "\"posts\": [{\"author\": \"nokey\"}, {\"id\": 7, \"author\": \"c\"}], \"people\": [{\"team\": \"t9\"}]" &&
+	dc_both 8 b 2 "\"posts\": [{\"id\": 7, \"author\": \"late\"}, {\"id\": 8, \"author\": \"c\"}], \"log\": [6, 7, 8]" &&
+	dc_merge_twins &&
 	test "$(jq ".quarantined | length" main/.dc/head.json)" -ge 0 &&
 	test "$(jq -c "[.[].id]" main/state/posts.000003.json)" = "[7,8]"
 '
 
 test_expect_success 'a late delta folds again from genesis, with the same bytes' '
-	both 3 c 9 "\"posts\": [{\"id\": 100, \"author\": \"late\"}], \"people\": [{\"id\": \"p1\", \"team\": \"t4\"}]" &&
-	merge_both &&
+	dc_both 3 c 9 "\"posts\": [{\"id\": 100, \"author\": \"late\"}], \"people\": [{\"id\": \"p1\", \"team\": \"t4\"}]" &&
+	dc_merge_twins &&
 	test "$(jq -c .teams.t4 main/state/stats.json)" = "{\"people\":1}"
 '
 
@@ -138,8 +122,8 @@ test_expect_success 'broken summaries are ignored, and replaced' '
 	do
 		printf garbage >"$f" || return 1
 	done &&
-	both 9 a 1 "\"posts\": [{\"id\": 9, \"author\": \"d\"}], \"people\": [{\"id\": \"p2\", \"team\": \"t1\"}]" &&
-	merge_both &&
+	dc_both 9 a 1 "\"posts\": [{\"id\": 9, \"author\": \"d\"}], \"people\": [{\"id\": \"p2\", \"team\": \"t1\"}]" &&
+	dc_merge_twins &&
 	! grep "from summaries" main/trace &&
 	for id in $(git -C main ls-tree HEAD state/ | sed -n "s/.* blob \([0-9a-f]*\).*\.0000.*/\1/p")
 	do
@@ -150,10 +134,10 @@ test_expect_success 'broken summaries are ignored, and replaced' '
 		head -c 40 main/.git/dc-summaries/$f >cut &&
 		mv cut main/.git/dc-summaries/$f || return 1
 	done &&
-	both 10 a 1 "\"posts\": [{\"id\": 10, \"author\": \"d\"}], \"log\": [9]" &&
-	merge_both &&
-	both 11 a 1 "\"posts\": [{\"id\": 1, \"author\": \"d\"}], \"log\": [10]" &&
-	merge_both &&
+	dc_both 10 a 1 "\"posts\": [{\"id\": 10, \"author\": \"d\"}], \"log\": [9]" &&
+	dc_merge_twins &&
+	dc_both 11 a 1 "\"posts\": [{\"id\": 1, \"author\": \"d\"}], \"log\": [10]" &&
+	dc_merge_twins &&
 	grep "from summaries" main/trace
 '
 
@@ -170,16 +154,16 @@ test_expect_success 'summaries made under other rules are not used' '
 			git commit -q -m "count people by id"
 		) || return 1
 	done &&
-	merge_both &&
+	dc_merge_twins &&
 	! grep "from summaries" main/trace &&
 	test "$(jq -c .teams.p0 main/state/stats.json)" = "{\"people\":2}" &&
-	both 12 a 1 "\"people\": [{\"id\": \"p9\"}]" &&
-	merge_both &&
+	dc_both 12 a 1 "\"people\": [{\"id\": \"p9\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line people.json)" = "0 of 2 (from summaries)"
 '
 
 test_expect_success 'DC_SEGMENT_SUMMARIES=0 reads every segment' '
-	both 13 a 1 "\"log\": [11]" &&
+	dc_both 13 a 1 "\"log\": [11]" &&
 	(cd main && DC_SEGMENT_SUMMARIES=0 DC_TRACE_PERFORMANCE=1 git dc merge -q 2>trace) &&
 	(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q) &&
 	! grep "from summaries" main/trace &&
@@ -187,8 +171,8 @@ test_expect_success 'DC_SEGMENT_SUMMARIES=0 reads every segment' '
 '
 
 test_expect_success 'the summaries kept follow the segments in the state' '
-	both 14 a 1 "\"log\": [12]" &&
-	merge_both &&
+	dc_both 14 a 1 "\"log\": [12]" &&
+	dc_merge_twins &&
 	git -C main ls-tree HEAD state/ | grep "\.0000" | sed "s/.* blob \([0-9a-f]*\).*/\1/" |
 		sort >want &&
 	for id in $(cat want)
@@ -200,7 +184,7 @@ test_expect_success 'the summaries kept follow the segments in the state' '
 for point in blobs journal ref worktree
 do
 	test_expect_success "a merge killed at '$point' gives, merged again, the twin's bytes" "
-		both 15 k 1 '\"posts\": [{\"id\": 150, \"author\": \"k\"}], \"log\": [15], \"people\": [{\"id\": \"p1\", \"team\": \"k\"}]' &&
+		dc_both 15 k 1 '\"posts\": [{\"id\": 150, \"author\": \"k\"}], \"log\": [15], \"people\": [{\"id\": \"p1\", \"team\": \"k\"}]' &&
 		(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q) &&
 		(
 			cd main &&

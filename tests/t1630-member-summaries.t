@@ -34,19 +34,6 @@ write_rules () {
 	EOF
 }
 
-both () {
-	(cd main && dc_commit_delta "$@") &&
-	(cd twin && dc_commit_delta "$@")
-}
-
-merge_both () {
-	(cd main && DC_TRACE_PERFORMANCE=1 git dc merge -q "$@" 2>trace) &&
-	(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q "$@") &&
-	git -C main rev-parse HEAD^{tree} >main.tree &&
-	git -C twin rev-parse HEAD^{tree} >twin.tree &&
-	test_cmp main.tree twin.tree
-}
-
 # read_line <file>: main's trace for <file>, "N of M elements parsed"
 read_line () {
 	sed -n "s|^trace: read by its summary: state/$1, ||p" main/trace
@@ -83,9 +70,9 @@ test_expect_success 'setup: nested elements, a duplicate key, an empty array, an
 '
 
 test_expect_success 'the first merge reads whole and leaves a summary of what it wrote' '
-	both 1 a 1 "\"posts\": [{\"id\": 2, \"title\": \"two\"}], \"notes\": [\"n1\"],
+	dc_both 1 a 1 "\"posts\": [{\"id\": 2, \"title\": \"two\"}], \"notes\": [\"n1\"],
 		\"people\": [{\"id\": \"p2\", \"team\": \"t1\"}], \"agents\": [{\"id\": \"a2\"}]" &&
-	merge_both &&
+	dc_merge_twins &&
 	! grep "read by its summary" main/trace &&
 	test "$(summary_of log.json)" = DCM1 &&
 	test "$(summary_of notes.json)" = DCM1 &&
@@ -95,9 +82,9 @@ test_expect_success 'the first merge reads whole and leaves a summary of what it
 '
 
 test_expect_success 'a frame that only appends parses no base element' '
-	both 2 a 1 "\"posts\": [{\"id\": 3, \"title\": \"three\", \"deep\": [[], {}, [{\"k\": null}]]}],
+	dc_both 2 a 1 "\"posts\": [{\"id\": 3, \"title\": \"three\", \"deep\": [[], {}, [{\"k\": null}]]}],
 		\"comments\": [{\"post\": 3, \"body\": \"new\"}], \"notes\": [\"n2\", {\"n\": 3}]" &&
-	merge_both &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "0 of 6 elements parsed" &&
 	test "$(read_line notes.json)" = "0 of 1 elements parsed" &&
 	test "$(jq -c "[.posts[].id]" main/state/log.json)" = "[0,1,0,2,3]" &&
@@ -108,67 +95,67 @@ test_expect_success 'a frame that only appends parses no base element' '
 '
 
 test_expect_success 'into an array empty in the base, then into one the summary made' '
-	both 3 a 1 "\"links\": [\"l1\"]" &&
-	merge_both &&
+	dc_both 3 a 1 "\"links\": [\"l1\"]" &&
+	dc_merge_twins &&
 	test "$(read_line notes.json)" = "0 of 3 elements parsed" &&
 	test "$(jq -c .links main/state/notes.json)" = "[\"l1\"]" &&
-	both 4 a 1 "\"links\": [\"l2\"], \"notes\": [\"n4\"]" &&
-	merge_both &&
+	dc_both 4 a 1 "\"links\": [\"l2\"], \"notes\": [\"n4\"]" &&
+	dc_merge_twins &&
 	test "$(read_line notes.json)" = "0 of 4 elements parsed" &&
 	test "$(jq -c . main/state/notes.json)" = \
 		"{\"title\":\"notes\",\"notes\":[\"n1\",\"n2\",{\"n\":3},\"n4\"],\"links\":[\"l1\",\"l2\"]}"
 '
 
 test_expect_success 'an add of a comment the base holds parses that one element, and adds nothing' '
-	both 5 a 1 "\"comments\": [{\"discussion\": 1, \"body\": \"caf\u00e9 \u2603\"}, {\"post\": 9, \"body\": \"x\"}]" &&
-	merge_both &&
+	dc_both 5 a 1 "\"comments\": [{\"discussion\": 1, \"body\": \"caf\u00e9 \u2603\"}, {\"post\": 9, \"body\": \"x\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "1 of 8 elements parsed" &&
 	test "$(jq ".comments | length" main/state/log.json)" = 4
 '
 
 test_expect_success 'an upsert of a base element rewrites it in place: the first of equal keys' '
-	both 6 a 1 "\"posts\": [{\"id\": 0, \"title\": \"ZERO\", \"meta\": {\"x\": [9]}}]" &&
-	merge_both &&
+	dc_both 6 a 1 "\"posts\": [{\"id\": 0, \"title\": \"ZERO\", \"meta\": {\"x\": [9]}}]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "1 of 9 elements parsed" &&
 	test "$(jq -c "[.posts[].title]" main/state/log.json)" = \
 		"[\"ZERO\",\"one, with a \\\"]\\\" and \\\\n  ] inside\",\"second zero\",\"two\",\"three\"]" &&
 	test "$(jq -c .posts[0].meta main/state/log.json)" = "{\"x\":[9],\"z\":{}}" &&
-	both 7 a 1 "\"posts\": [{\"id\": 1, \"title\": \"1\"}, {\"id\": 3, \"title\": \"3\"}]" &&
-	merge_both &&
+	dc_both 7 a 1 "\"posts\": [{\"id\": 1, \"title\": \"1\"}, {\"id\": 3, \"title\": \"3\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "2 of 9 elements parsed" &&
 	test "$(jq -c "[.posts[].title]" main/state/log.json)" = \
 		"[\"ZERO\",\"1\",\"second zero\",\"two\",\"3\"]"
 '
 
 test_expect_success 'an unchanged upsert of a base element leaves its bytes' '
-	both 8 a 1 "\"posts\": [{\"id\": 2, \"title\": \"two\"}], \"notes\": [\"n\"]" &&
-	merge_both &&
+	dc_both 8 a 1 "\"posts\": [{\"id\": 2, \"title\": \"two\"}], \"notes\": [\"n\"]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "1 of 9 elements parsed" &&
 	git -C main diff --quiet HEAD~2 HEAD -- state/log.json
 '
 
 test_expect_success 'an upsert that moves a base element to another group reads the file whole' '
-	both 9 a 1 "\"people\": [{\"id\": \"p0\", \"team\": \"t3\"}]" &&
-	merge_both &&
+	dc_both 9 a 1 "\"people\": [{\"id\": \"p0\", \"team\": \"t3\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line people.json)" = "then whole, 3 of 3 elements parsed" &&
 	test "$(jq -c .teams main/state/stats.json)" = \
 		"{\"t3\":{\"people\":1},\"t2\":{\"people\":1},\"t1\":{\"people\":1}}" &&
-	both 10 a 1 "\"people\": [{\"id\": \"p3\", \"team\": \"t3\"}]" &&
-	merge_both &&
+	dc_both 10 a 1 "\"people\": [{\"id\": \"p3\", \"team\": \"t3\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line people.json)" = "0 of 3 elements parsed" &&
 	test "$(jq -c .teams.t3 main/state/stats.json)" = "{\"people\":2}"
 '
 
 test_expect_success 'several streams in one frame, with quarantined events' '
-	both 11 a 1 "\"posts\": [{\"title\": \"no id\"}, {\"id\": 10}], \"comments\": [{\"body\": 1}]" &&
-	both 11 b 2 "\"posts\": [{\"id\": 10, \"title\": \"b\"}], \"comments\": [{\"post\": 0, \"body\": \"hi\"}]" &&
-	merge_both &&
+	dc_both 11 a 1 "\"posts\": [{\"title\": \"no id\"}, {\"id\": 10}], \"comments\": [{\"body\": 1}]" &&
+	dc_both 11 b 2 "\"posts\": [{\"id\": 10, \"title\": \"b\"}], \"comments\": [{\"post\": 0, \"body\": \"hi\"}]" &&
+	dc_merge_twins &&
 	test "$(jq -c ".posts[-1]" main/state/log.json)" = "{\"id\":10,\"title\":\"b\"}"
 '
 
 test_expect_success 'a late delta folds again from genesis, with the same bytes' '
-	both 3 c 9 "\"posts\": [{\"id\": 0, \"title\": \"late\"}], \"people\": [{\"id\": \"p1\", \"team\": \"t4\"}]" &&
-	merge_both &&
+	dc_both 3 c 9 "\"posts\": [{\"id\": 0, \"title\": \"late\"}], \"people\": [{\"id\": \"p1\", \"team\": \"t4\"}]" &&
+	dc_merge_twins &&
 	test "$(jq -c .teams.t4 main/state/stats.json)" = "{\"people\":1}"
 '
 
@@ -177,34 +164,34 @@ test_expect_success 'broken summaries are ignored, and replaced' '
 	do
 		printf garbage >"$f" || return 1
 	done &&
-	both 12 a 1 "\"posts\": [{\"id\": 11}], \"notes\": [11], \"people\": [{\"id\": \"p11\"}]" &&
-	merge_both &&
+	dc_both 12 a 1 "\"posts\": [{\"id\": 11}], \"notes\": [11], \"people\": [{\"id\": \"p11\"}]" &&
+	dc_merge_twins &&
 	! grep "read by its summary" main/trace &&
 	test "$(summary_of log.json)" = DCM1 &&
 	id=$(git -C main rev-parse HEAD:state/log.json) &&
 	size=$(wc -c <main/.git/dc-summaries/$id) &&
 	head -c $((size - 1)) main/.git/dc-summaries/$id >cut &&
 	mv cut main/.git/dc-summaries/$id &&
-	both 13 a 1 "\"posts\": [{\"id\": 12}], \"notes\": [12]" &&
-	merge_both &&
+	dc_both 13 a 1 "\"posts\": [{\"id\": 12}], \"notes\": [12]" &&
+	dc_merge_twins &&
 	! grep "read by its summary: state/log.json" main/trace &&
 	grep "read by its summary: state/notes.json" main/trace &&
-	both 14 a 1 "\"posts\": [{\"id\": 13}]" &&
-	merge_both &&
+	dc_both 14 a 1 "\"posts\": [{\"id\": 13}]" &&
+	dc_merge_twins &&
 	grep "read by its summary: state/log.json" main/trace
 '
 
 test_expect_success 'a summary is not used for other bytes, nor under other rules' '
 	id=$(git -C main rev-parse HEAD:state/log.json) &&
 	cp main/.git/dc-summaries/$id old-summary &&
-	both 15 a 1 "\"posts\": [{\"id\": 15}]" &&
-	merge_both &&
+	dc_both 15 a 1 "\"posts\": [{\"id\": 15}]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "0 of 13 elements parsed" &&
 	! test -e main/.git/dc-summaries/$id &&
 	new=$(git -C main rev-parse HEAD:state/log.json) &&
 	cp old-summary main/.git/dc-summaries/$new &&
-	both 16 a 1 "\"posts\": [{\"id\": 16}]" &&
-	merge_both &&
+	dc_both 16 a 1 "\"posts\": [{\"id\": 16}]" &&
+	dc_merge_twins &&
 	! grep "read by its summary: state/log.json" main/trace &&
 	for r in main twin
 	do
@@ -217,16 +204,16 @@ test_expect_success 'a summary is not used for other bytes, nor under other rule
 			git commit -q -m "comments keyed by body, then post"
 		) || return 1
 	done &&
-	merge_both &&
+	dc_merge_twins &&
 	! grep "read by its summary: state/log.json" main/trace &&
-	both 17 a 1 "\"comments\": [{\"post\": 0, \"body\": \"hi\"}]" &&
-	merge_both &&
+	dc_both 17 a 1 "\"comments\": [{\"post\": 0, \"body\": \"hi\"}]" &&
+	dc_merge_twins &&
 	test "$(read_line log.json)" = "1 of 15 elements parsed" &&
 	test "$(jq "[.comments[] | select(.body == \"hi\")] | length" main/state/log.json)" = 1
 '
 
 test_expect_success 'DC_SEGMENT_SUMMARIES=0 reads the file whole' '
-	both 19 a 1 "\"notes\": [16]" &&
+	dc_both 19 a 1 "\"notes\": [16]" &&
 	(cd main && DC_SEGMENT_SUMMARIES=0 DC_TRACE_PERFORMANCE=1 git dc merge -q 2>trace) &&
 	(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q) &&
 	! grep "read by its summary" main/trace &&
@@ -234,9 +221,9 @@ test_expect_success 'DC_SEGMENT_SUMMARIES=0 reads the file whole' '
 '
 
 test_expect_success 'a merge killed before its ref moved gives, merged again, the twin bytes' '
-	both 20 a 1 "\"notes\": [17]" &&
-	merge_both &&
-	both 21 k 1 "\"posts\": [{\"id\": 0, \"title\": \"k\"}], \"notes\": [18]" &&
+	dc_both 20 a 1 "\"notes\": [17]" &&
+	dc_merge_twins &&
+	dc_both 21 k 1 "\"posts\": [{\"id\": 0, \"title\": \"k\"}], \"notes\": [18]" &&
 	(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q) &&
 	(
 		cd main &&

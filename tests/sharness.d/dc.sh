@@ -150,6 +150,24 @@ dc_twin () {
 	git -C "$2" config user.email "$(git -C "$1" config user.email || echo t@t)"
 }
 
+# dc_both <frame> <stream> <second> <sections>: dc_commit_delta in the
+# twin clones ./main and ./twin alike
+dc_both () {
+	(cd main && dc_commit_delta "$@") &&
+	(cd twin && dc_commit_delta "$@")
+}
+
+# dc_merge_twins [<merge option>...]: merge ./main with the summaries
+# (DC_TRACE_PERFORMANCE's trace in main/trace) and ./twin without
+# (DC_SEGMENT_SUMMARIES=0); their trees must be the same
+dc_merge_twins () {
+	(cd main && DC_TRACE_PERFORMANCE=1 git dc merge -q "$@" 2>trace) &&
+	(cd twin && DC_SEGMENT_SUMMARIES=0 git dc merge -q "$@") &&
+	git -C main rev-parse HEAD^{tree} >main.tree &&
+	git -C twin rev-parse HEAD^{tree} >twin.tree &&
+	test_cmp main.tree twin.tree
+}
+
 # dc_start_daemon <base path> <repository>: serve the repositories under
 # <base path> with `git daemon` on 127.0.0.1 (receive-pack on, so a push
 # runs the server's hooks as on a real server) and set DC_DAEMON_URL. The
