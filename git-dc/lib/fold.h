@@ -44,8 +44,9 @@ typedef int (*dc_state_read_fn)(void *data, const char *path, struct dc_buf *out
 				int *exists, struct dc_err *err);
 
 /*
- * Segment summaries (optional, see dc_state.summary): the summary of the
- * base's segment file `path` into `out`. *exists: the base holds the file;
+ * Summaries (optional, see dc_state.summary): the summary of the base's
+ * file `path` (a segment file, or a file read by its member arrays) into
+ * `out`. *exists: the base holds the file;
  * *found: a summary of exactly its content is at hand. -1 with err on a
  * real failure only: a missing or unreadable summary is not one.
  */
@@ -133,11 +134,14 @@ struct dc_state {
 	size_t nundo, alloc_undo;
 	/*
 	 * Optional, set after dc_state_init(): where the summaries of segment
-	 * files come from. A summary (dc_state_chunk_summary()) is what the
-	 * fold needs of a segment it does not parse: its length, the hashes of
-	 * its elements' keys and its tallies for the derived counts. Kept by
-	 * content id, it is never stale; one that does not decode, or was made
-	 * under other rules, is ignored and the file is read whole.
+	 * files, and of files whose member arrays the fold can read by one,
+	 * come from. A summary (dc_state_chunk_summary(), dc_state_file_bytes())
+	 * is what the fold needs of an array it does not parse: its length,
+	 * the hashes of its elements' keys, its tallies for the derived counts
+	 * and, for a member array, where it and its elements lie. Kept by
+	 * content id, it is never stale; one that does not decode, does not
+	 * fit the file or was made under other rules is ignored and the file
+	 * is read whole.
 	 */
 	dc_state_summary_fn summary;
 	void *summary_data;

@@ -422,11 +422,11 @@ static int read_from_tree(void *data, const char *path, struct dc_buf *out, int 
 }
 
 /*
- * Segment summaries (fold.h), a cache: <gitdir>dc-summaries/<blob id>, one
- * per segment file content, written by the merges that read or wrote the
- * segment. A summary missing, torn or made under other rules only means
- * that the fold reads the file whole; DC_SEGMENT_SUMMARIES=0 makes it
- * always do so.
+ * Summaries (fold.h), a cache: <gitdir>dc-summaries/<blob id>, one per
+ * content of a segment file, or of a file whose member arrays the fold can
+ * read by one, written by the merges that read or wrote that content. A
+ * summary missing, torn or made under other rules only means that the fold
+ * reads the file whole; DC_SEGMENT_SUMMARIES=0 makes it always do so.
  */
 static void summary_file(struct dc_buf *out, const struct dc_repo *r, const git_oid *id)
 {
@@ -887,8 +887,8 @@ struct proj_out {
 	struct dc_buf *bytes;	/* content of each, when the fold wrote it */
 	size_t n, alloc;
 	char **paths;		/* owned copies of the paths in files[] */
-	/* segment summaries of the state's contents the new files replace:
-	 * removed once the commit lands (drop_summaries()) */
+	/* summaries of the state's contents the new files replace: removed
+	 * once the commit lands (drop_summaries()) */
 	git_oid *drop;
 	size_t ndrop, alloc_drop;
 };
