@@ -1132,50 +1132,39 @@ static struct dc_lazy *lazy_of(const struct dc_state_file *f, const struct dc_js
 }
 
 /*
- * `f`'s summary (see above) into `sum`: its bytes `len` long, array i's
- * brackets at open[i] and close[i], its elements starting at off[i][];
- * each array's from its base summary and the elements added (`spliced`),
- * or from all its elements. Nothing when the fold knows too little.
+ * The summary (see above) of a file `len` bytes long into `sum`: its
+ * arrays arr[] (of sections secs[], rules order), their brackets at open[]
+ * and close[], their elements starting at off[][]; each array's from its
+ * base summary and the elements added (base[i] set), or from all its
+ * elements.
  */
 static void members_summary(struct dc_buf *sum, const struct dc_state *st,
-			    const struct dc_state_file *f, size_t len, const size_t *open,
-			    const size_t *close, size_t *const *off, int spliced)
+			    const struct dc_section *const *secs, struct dc_json *const *arr,
+			    const struct dc_lazy *const *base, size_t ns, size_t len,
+			    const size_t *open, const size_t *close, size_t *const *off)
 {
-	const struct dc_section **secs = dc_xcalloc(st->rules->nsections + 1, sizeof(*secs));
 	struct dc_buf one = DC_BUF_INIT;
-	size_t ns = member_sections(st->rules, f->path, secs), i, start = sum->len;
+	size_t i, k, start = sum->len;
 
 	dc_buf_adds(sum, "DCM1");
 	put_u64(sum, ns);
 	for (i = 0; i < ns; i++) {
-		struct dc_json *arr = dc_json_pointer(f->doc, secs[i]->at, 0, DC_JSON_ARRAY, NULL);
-		const struct dc_lazy *lz = spliced ? f->members->m[i].lz : NULL;
-		size_t k, from = lz ? lz->base_n : 0;
+		size_t from = base[i] ? base[i]->base_n : 0;
 
-		if (!arr || arr->type != DC_JSON_ARRAY)
-			goto fail;
-		for (k = from; k < arr->u.arr.n; k++)
-			if (!arr->u.arr.v[k])
-				goto fail;
 		dc_buf_reset(&one);
-		summarize(&one, st->rules, secs[i], lz ? &lz->sum[0] : NULL, arr->u.arr.v + from,
-			  arr->u.arr.n - from, SUM_CANONICAL,
+		summarize(&one, st->rules, secs[i], base[i] ? &base[i]->sum[0] : NULL,
+			  arr[i]->u.arr.v + from, arr[i]->u.arr.n - from, SUM_CANONICAL,
 			  &st->targets[secs[i] - st->rules->sections], from);
 		put_u64(sum, open[i]);
 		put_u64(sum, close[i]);
 		put_u64(sum, one.len);
 		dc_buf_add(sum, one.buf, one.len);
-		for (k = 0; k < arr->u.arr.n; k++)
+		for (k = 0; k < arr[i]->u.arr.n; k++)
 			put_u64(sum, off[i][k]);
 	}
 	put_u64(sum, len);
 	put_u64(sum, sum_check(sum->buf + start, sum->len - start));
-	goto cleanup;
-fail:
-	dc_buf_setlen(sum, start);
-cleanup:
 	dc_buf_release(&one);
-	free(secs);
 }
 
 /* An array of a file laid out by splice_arrays(). */
@@ -1274,14 +1263,19 @@ static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct d
 	const struct dc_members *mb = f->members;
 	struct dc_buf sk = DC_BUF_INIT;
 	struct dc_json **arr = dc_xcalloc(mb->n, sizeof(*arr));
+	const struct dc_section **secs = dc_xcalloc(mb->n, sizeof(*secs));
+	const struct dc_lazy **base = dc_xcalloc(mb->n, sizeof(*base));
 	struct lay *lay = dc_xcalloc(mb->n, sizeof(*lay));
 	size_t *open = dc_xcalloc(mb->n, sizeof(*open)), *close = dc_xcalloc(mb->n, sizeof(*close));
 	size_t **off = dc_xcalloc(mb->n, sizeof(*off)), i, start = out->len;
 	int same;
 
 	/* the skeleton as it would be written now */
-	for (i = 0; i < mb->n; i++)
+	for (i = 0; i < mb->n; i++) {
 		arr[i] = mb->m[i].lz->arr;
+		secs[i] = mb->m[i].lz->s;
+		base[i] = mb->m[i].lz;
+	}
 	empty_arrays(arr, open, mb->n, 0);
 	dc_json_write(&sk, f->doc);
 	empty_arrays(arr, open, mb->n, 1);
@@ -1296,7 +1290,8 @@ static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct d
 		splice_arrays(out, mb->bytes.buf, mb->bytes.len, lay, mb->order, mb->n, open,
 			      close, off);
 		if (sum)
-			members_summary(sum, st, f, out->len - start, open, close, off, 1);
+			members_summary(sum, st, secs, arr, base, mb->n, out->len - start, open,
+					close, off);
 	}
 	for (i = 0; i < mb->n; i++)
 		free(off[i]);
@@ -1305,6 +1300,8 @@ static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct d
 	free(close);
 	free(lay);
 	free(arr);
+	free(secs);
+	free(base);
 	dc_buf_release(&sk);
 	return same;
 }
@@ -1320,6 +1317,7 @@ static int members_write(struct dc_buf *out, struct dc_buf *sum, const struct dc
 	const struct dc_section **secs = dc_xcalloc(st->rules->nsections + 1, sizeof(*secs));
 	size_t ns = member_sections(st->rules, f->path, secs), i, start = out->len;
 	struct dc_json **arr = dc_xcalloc(ns + 1, sizeof(*arr));
+	const struct dc_lazy **none = dc_xcalloc(ns + 1, sizeof(*none));
 	struct lay *lay = dc_xcalloc(ns + 1, sizeof(*lay));
 	size_t *open = dc_xcalloc(ns + 1, sizeof(*open)), *close = dc_xcalloc(ns + 1, sizeof(*close));
 	size_t **off = dc_xcalloc(ns + 1, sizeof(*off)), *order = dc_xcalloc(ns + 1, sizeof(*order));
@@ -1346,7 +1344,8 @@ static int members_write(struct dc_buf *out, struct dc_buf *sum, const struct dc
 	if (ok) {
 		sort_order(order, where, ns);
 		splice_arrays(out, sk.buf, sk.len, lay, order, ns, open, close, off);
-		members_summary(sum, st, f, out->len - start, open, close, off, 0);
+		members_summary(sum, st, secs, arr, none, ns, out->len - start, open, close,
+				off);
 	}
 	for (i = 0; i < ns; i++)
 		free(off[i]);
@@ -1357,6 +1356,7 @@ static int members_write(struct dc_buf *out, struct dc_buf *sum, const struct dc
 	free(close);
 	free(lay);
 	free(arr);
+	free(none);
 	free(secs);
 	dc_buf_release(&sk);
 	return ok;
