@@ -1698,4 +1698,18 @@ test_expect_success '.dc/head.json edited by hand: no delta is applied twice' '
 	)
 '
 
+test_expect_success 'core.looseCompression=0: git reads every object a merge writes' '
+	dc_repo stored &&
+	(
+		cd stored &&
+		git config core.looseCompression 0 &&
+		dc_delta_json 1 a 2026-03-28T03:00:00Z "\"events\": [{\"n\": 1}]" | commit_delta frame-1-a.json &&
+		git dc merge -q >/dev/null &&
+		git fsck --full --strict --no-dangling &&
+		git cat-file -p HEAD >commit &&
+		grep "^tree " commit &&
+		test "$(git show HEAD:state/events.json | jq -c .)" = "{\"events\":[{\"n\":1}]}"
+	)
+'
+
 test_done

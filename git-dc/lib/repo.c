@@ -70,7 +70,11 @@ void dc_libgit2_init(void)
  * core.compression, else 1): canonical files can be megabytes and zlib's
  * default level costs several times level 1 for a few percent of size;
  * `git gc` packs them anyway. Objects read back are not re-hashed, as git
- * does not re-hash them either.
+ * does not re-hash them either. Level 0 is git's "stored, not deflated",
+ * still a zlib stream: git dc's own writer (loose.h) writes it so, but
+ * libgit2's loose backend takes 0 as "no zlib at all" and writes the raw
+ * object, which nothing can read; the objects libgit2 writes (trees,
+ * commits: small) are compressed at level 1 then.
  */
 static int fast_loose_objects(struct dc_repo *r, struct dc_err *err)
 {
@@ -95,7 +99,7 @@ static int fast_loose_objects(struct dc_repo *r, struct dc_err *err)
 	}
 	dc_buf_addf(&dir, "%sobjects", git_repository_commondir(r->git));
 	if (git_repository_odb(&odb, r->git) ||
-	    git_odb_backend_loose(&loose, dir.buf, level, 0, 0, 0) ||
+	    git_odb_backend_loose(&loose, dir.buf, level ? level : 1, 0, 0, 0) ||
 	    git_odb_add_backend(odb, loose, 100)) {
 		if (loose && loose->free)
 			loose->free(loose);
