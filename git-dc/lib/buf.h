@@ -49,6 +49,17 @@ int dc_write_fd(int fd, const void *buf, size_t len);
  * of the input (then "..."). */
 void dc_buf_addquoted(struct dc_buf *b, const char *s, size_t len, size_t max);
 
+/* Where bytes made from a base hold its bytes as they are: the new bytes
+ * [to, to + len) are the base's [from, from + len). */
+struct dc_same {
+	size_t to, from, len;
+};
+
+struct dc_sames {
+	struct dc_same *v;	/* in the order of both, apart */
+	size_t n, alloc;
+};
+
 /* xmalloc family: abort on failure. */
 void *dc_xmalloc(size_t n);
 void *dc_xcalloc(size_t n, size_t size);

@@ -1174,16 +1174,35 @@ struct lay {
 	const struct member *m;	/* where its base elements lie; NULL: none */
 };
 
+/* Append b[at, at + len) to `out`, and say so in `same` (may be NULL),
+ * out's offsets counted from `start`. */
+static void copy_from(struct dc_buf *out, size_t start, const char *b, size_t at, size_t len,
+		      struct dc_sames *same)
+{
+	struct dc_same *last = same && same->n ? &same->v[same->n - 1] : NULL;
+
+	if (!len)
+		return;
+	if (last && last->to + last->len == out->len - start && last->from + last->len == at) {
+		last->len += len;
+	} else if (same) {
+		DC_ALLOC_GROW(same->v, same->n + 1, same->alloc);
+		same->v[same->n++] = (struct dc_same){ out->len - start, at, len };
+	}
+	dc_buf_add(out, b + at, len);
+}
+
 /*
  * Append `b` (len bytes) with the arrays lay[] laid out anew (order[]: by
  * their place in `b`): the base elements as they are in `b` (those read
  * written again when an upsert changed them), then the others. Where each
  * array's brackets and elements land, from the first byte appended, into
- * open[], close[] and off[] (malloc'd), indexed as lay[].
+ * open[], close[] and off[] (malloc'd), indexed as lay[]; where the
+ * appended bytes are b's into `same` (may be NULL).
  */
 static void splice_arrays(struct dc_buf *out, const char *b, size_t len, const struct lay *lay,
 			  const size_t *order, size_t n, size_t *open, size_t *close,
-			  size_t **off)
+			  size_t **off, struct dc_sames *same)
 {
 	struct dc_buf el = DC_BUF_INIT;
 	size_t i, k, at = 0, start = out->len;
@@ -1193,7 +1212,7 @@ static void splice_arrays(struct dc_buf *out, const char *b, size_t len, const s
 		const struct dc_json *arr = lay[j].arr;
 
 		off[j] = dc_xcalloc(arr->u.arr.n + 1, sizeof(**off));
-		dc_buf_add(out, b + at, lay[j].open - at);
+		copy_from(out, start, b, at, lay[j].open - at, same);
 		at = lay[j].open;
 		/* out - start = at + delta (mod 2^64: the text may shrink) */
 		delta = out->len - start - at;
@@ -1215,13 +1234,13 @@ static void splice_arrays(struct dc_buf *out, const char *b, size_t len, const s
 				dc_json_write_at(&el, arr->u.arr.v[k], 4);
 				if (el.len == e - s && !memcmp(el.buf, b + s, el.len))
 					continue;
-				dc_buf_add(out, b + at, s - at);
+				copy_from(out, start, b, at, s - at, same);
 				dc_buf_add(out, el.buf, el.len);
 				at = e;
 				delta += el.len - (e - s);
 			}
 			/* the base's last element ends before "\n  ]" */
-			dc_buf_add(out, b + at, lay[j].close - 3 - at);
+			copy_from(out, start, b, at, lay[j].close - 3 - at, same);
 		} else {
 			dc_buf_addch(out, '[');
 		}
@@ -1234,7 +1253,7 @@ static void splice_arrays(struct dc_buf *out, const char *b, size_t len, const s
 		close[j] = out->len - start - 1;
 		at = lay[j].close + 1;
 	}
-	dc_buf_add(out, b + at, len - at);
+	copy_from(out, start, b, at, len - at, same);
 	dc_buf_release(&el);
 }
 
@@ -1254,11 +1273,12 @@ static void empty_arrays(struct dc_json *const *arr, size_t *n, size_t count, in
 /*
  * The bytes of `f` into `out`, opened by its summary and not parsed whole:
  * its base bytes with the elements read and changed written again and the
- * new ones spliced in; its summary into `sum` (may be NULL). 1 done, 0
- * when its skeleton changed (then nothing is added to `out`).
+ * new ones spliced in; its summary into `sum` (may be NULL); where they
+ * are the base's into `same` (may be NULL). 1 done, 0 when its skeleton
+ * changed (then nothing is added to `out`).
  */
-static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct dc_state *st,
-			  const struct dc_state_file *f)
+static int members_splice(struct dc_buf *out, struct dc_buf *sum, struct dc_sames *same,
+			  const struct dc_state *st, const struct dc_state_file *f)
 {
 	const struct dc_members *mb = f->members;
 	struct dc_buf sk = DC_BUF_INIT;
@@ -1268,7 +1288,7 @@ static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct d
 	struct lay *lay = dc_xcalloc(mb->n, sizeof(*lay));
 	size_t *open = dc_xcalloc(mb->n, sizeof(*open)), *close = dc_xcalloc(mb->n, sizeof(*close));
 	size_t **off = dc_xcalloc(mb->n, sizeof(*off)), i, start = out->len;
-	int same;
+	int kept;
 
 	/* the skeleton as it would be written now */
 	for (i = 0; i < mb->n; i++) {
@@ -1279,8 +1299,8 @@ static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct d
 	empty_arrays(arr, open, mb->n, 0);
 	dc_json_write(&sk, f->doc);
 	empty_arrays(arr, open, mb->n, 1);
-	same = sk.len == mb->skel.len && !memcmp(sk.buf, mb->skel.buf, sk.len);
-	if (same) {
+	kept = sk.len == mb->skel.len && !memcmp(sk.buf, mb->skel.buf, sk.len);
+	if (kept) {
 		for (i = 0; i < mb->n; i++) {
 			lay[i].arr = arr[i];
 			lay[i].open = mb->m[i].open;
@@ -1288,7 +1308,7 @@ static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct d
 			lay[i].m = &mb->m[i];
 		}
 		splice_arrays(out, mb->bytes.buf, mb->bytes.len, lay, mb->order, mb->n, open,
-			      close, off);
+			      close, off, same);
 		if (sum)
 			members_summary(sum, st, secs, arr, base, mb->n, out->len - start, open,
 					close, off);
@@ -1303,7 +1323,7 @@ static int members_splice(struct dc_buf *out, struct dc_buf *sum, const struct d
 	free(secs);
 	free(base);
 	dc_buf_release(&sk);
-	return same;
+	return kept;
 }
 
 /*
@@ -1343,7 +1363,7 @@ static int members_write(struct dc_buf *out, struct dc_buf *sum, const struct dc
 	}
 	if (ok) {
 		sort_order(order, where, ns);
-		splice_arrays(out, sk.buf, sk.len, lay, order, ns, open, close, off);
+		splice_arrays(out, sk.buf, sk.len, lay, order, ns, open, close, off, NULL);
 		members_summary(sum, st, secs, arr, none, ns, out->len - start, open, close,
 				off);
 	}
@@ -1380,11 +1400,15 @@ int dc_state_by_summary(const struct dc_state_file *f, size_t *parsed, size_t *t
 	return mb->loaded ? 2 : 1;
 }
 
-int dc_state_file_bytes(struct dc_buf *out, struct dc_buf *sum, struct dc_state *st,
-			struct dc_state_file *f, struct dc_err *err)
+int dc_state_file_bytes(struct dc_buf *out, struct dc_buf *sum, struct dc_sames *same,
+			struct dc_state *st, struct dc_state_file *f, struct dc_err *err)
 {
-	if (f->members && !f->members->loaded && members_splice(out, sum, st, f))
+	if (same)
+		same->n = 0;
+	if (f->members && !f->members->loaded && members_splice(out, sum, same, st, f))
 		return 0;
+	if (same)
+		same->n = 0;
 	if (f->members && members_load(st, f, err))
 		return -1;
 	if (sum && !f->segment && members_write(out, sum, st, f))

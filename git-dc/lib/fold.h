@@ -199,10 +199,12 @@ int dc_state_chunk_summary(struct dc_buf *out, const struct dc_state *st,
  * The bytes of file `f` (not segmented, f->doc set), in the canonical
  * layout, appended to `out`. `sum` (may be NULL): its summary, for
  * dc_state.summary under the bytes' content id, appended when the fold
- * can read the file by it. -1 with err when its base cannot be read.
+ * can read the file by it. `same` (may be NULL): where the bytes are its
+ * base's bytes, as the fold read them, when they were spliced into those
+ * (else it is left empty). -1 with err when its base cannot be read.
  */
-int dc_state_file_bytes(struct dc_buf *out, struct dc_buf *sum, struct dc_state *st,
-			struct dc_state_file *f, struct dc_err *err);
+int dc_state_file_bytes(struct dc_buf *out, struct dc_buf *sum, struct dc_sames *same,
+			struct dc_state *st, struct dc_state_file *f, struct dc_err *err);
 
 /* Was file `f` (not segmented) opened by its summary? 0: no; 1: yes, and
  * *parsed of its *total base elements were parsed alone; 2: yes, then

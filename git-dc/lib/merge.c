@@ -3,6 +3,7 @@
 #include "delta.h"
 #include "fold.h"
 #include "json.h"
+#include "loose.h"
 #include "rules.h"
 #include "trace.h"
 #include <errno.h>
@@ -428,12 +429,13 @@ static int read_from_tree(void *data, const char *path, struct dc_buf *out, int 
  * summary missing, torn or made under other rules only means that the fold
  * reads the file whole; DC_SEGMENT_SUMMARIES=0 makes it always do so.
  */
-static void summary_file(struct dc_buf *out, const struct dc_repo *r, const git_oid *id)
+static void summary_file(struct dc_buf *out, const struct dc_repo *r, const git_oid *id,
+			 const char *ext)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 
 	git_oid_tostr(hex, sizeof(hex), id);
-	dc_buf_addf(out, "%sdc-summaries/%s", r->gitdir, hex);
+	dc_buf_addf(out, "%sdc-summaries/%s%s", r->gitdir, hex, ext);
 }
 
 static int summaries_off(void)
@@ -442,28 +444,36 @@ static int summaries_off(void)
 	return v && !strcmp(v, "0");
 }
 
+/* The cache file <id><ext> into `out`: 1, or 0 when there is none. */
+static int cache_read(struct dc_buf *out, const struct dc_repo *r, const git_oid *id,
+		      const char *ext)
+{
+	struct dc_buf file = DC_BUF_INIT;
+	struct stat sb;
+	int fd, found = 0;
+
+	summary_file(&file, r, id, ext);
+	fd = open(file.buf, O_RDONLY);
+	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    sb.st_size < (off_t)1 << 30 && !dc_buf_read_fd(out, fd, (size_t)sb.st_size))
+		found = 1;
+	if (fd >= 0)
+		close(fd);
+	dc_buf_release(&file);
+	return found;
+}
+
 static int summary_from_cache(void *data, const char *path, struct dc_buf *out, int *exists,
 			      int *found, struct dc_err *err)
 {
 	struct read_ctx *c = data;
-	struct dc_buf file = DC_BUF_INIT;
-	struct stat sb;
 	git_oid id;
-	int fd;
 
 	(void)err;
 	*found = 0;
 	*exists = dc_repo_tree_oid(&id, c->tree, base_path(c, path));
-	if (!*exists)
-		return 0;
-	summary_file(&file, c->r, &id);
-	fd = open(file.buf, O_RDONLY);
-	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-	    sb.st_size < (off_t)1 << 30 && !dc_buf_read_fd(out, fd, (size_t)sb.st_size))
-		*found = 1;
-	if (fd >= 0)
-		close(fd);
-	dc_buf_release(&file);
+	if (*exists)
+		*found = cache_read(out, c->r, &id, "");
 	return 0;
 }
 
@@ -471,19 +481,22 @@ static int summary_from_cache(void *data, const char *path, struct dc_buf *out, 
  * Written in place over whatever is there (one that was there may be
  * torn): a reader that sees it half written finds its checksum wrong and
  * reads the segment whole, so no temporary file and rename are needed.
+ * The same holds for a chunk map (ext ".z").
  */
-static void summary_store(struct dc_repo *r, const git_oid *id, const struct dc_buf *bytes)
+static void summary_store(struct dc_repo *r, const git_oid *id, const char *ext,
+			  const struct dc_buf *bytes)
 {
 	struct dc_buf file = DC_BUF_INIT;
 	int fd;
 
-	summary_file(&file, r, id);
+	summary_file(&file, r, id, ext);
 	fd = open(file.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0666);
 	if (fd < 0 && errno == ENOENT) {
-		dc_buf_setlen(&file, file.len - GIT_OID_HEXSZ - 1);
+		dc_buf_reset(&file);
+		dc_buf_addf(&file, "%sdc-summaries", r->gitdir);
 		if (!mkdir(file.buf, 0777) || errno == EEXIST) {
 			dc_buf_reset(&file);
-			summary_file(&file, r, id);
+			summary_file(&file, r, id, ext);
 			fd = open(file.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0666);
 		}
 	}
@@ -494,13 +507,49 @@ static void summary_store(struct dc_repo *r, const git_oid *id, const struct dc_
 	dc_buf_release(&file);
 }
 
+/* A content's summary, and its chunk map, once no merge base has it. */
 static void summary_drop(struct dc_repo *r, const git_oid *id)
 {
 	struct dc_buf file = DC_BUF_INIT;
 
-	summary_file(&file, r, id);
+	summary_file(&file, r, id, "");
+	unlink(file.buf);
+	dc_buf_adds(&file, ".z");
 	unlink(file.buf);
 	dc_buf_release(&file);
+}
+
+/*
+ * A file of DC_CHUNKED_MIN bytes or more that has a summary is written as
+ * a chunked loose blob (loose.h) with its chunk map beside its summary
+ * (<id>.z): the next merge, which splices into these bytes, deflates only
+ * the chunks it changed. `base` (may be NULL) is the blob the fold read
+ * and spliced into, `same` where the bytes are that blob's.
+ */
+#define DC_CHUNKED_MIN (2 * DC_LOOSE_CHUNK)
+static int write_chunked(git_oid *want, struct dc_repo *r, const char *path,
+			 const struct dc_buf *buf, const git_oid *base,
+			 const struct dc_sames *same, struct dc_err *err)
+{
+	struct dc_buf map = DC_BUF_INIT, old = DC_BUF_INIT;
+	struct dc_loose_base lb = { base, NULL, 0, same->v, same->n };
+	size_t deflated = 0, chunks = 0;
+	int e;
+
+	if (base && same->n && cache_read(&old, r, base, ".z")) {
+		lb.map = old.buf;
+		lb.maplen = old.len;
+	}
+	e = dc_repo_write_blob_chunks(want, r, buf->buf, buf->len, lb.map ? &lb : NULL, &map,
+				      &deflated, &chunks, err);
+	if (!e && map.len) {
+		summary_store(r, want, ".z", &map);
+		dc_trace_note("written in chunks: %s, %zu of %zu deflated", path, deflated,
+			      chunks);
+	}
+	dc_buf_release(&map);
+	dc_buf_release(&old);
+	return e;
 }
 
 static const struct qnote *head_quarantined(const struct head *h, const char *path)
@@ -999,7 +1048,7 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 		dc_buf_reset(&sum);
 		if (dc_repo_tree_oid(&base_id, base_tree, base_path(rc, path.buf)) &&
 		    !dc_state_chunk_summary(&sum, st, f, k, 0))
-			summary_store(r, &base_id, &sum);
+			summary_store(r, &base_id, "", &sum);
 	}
 	if (!changed && !full)
 		goto done;
@@ -1028,7 +1077,7 @@ static int segment_out(struct proj_out *po, struct dc_repo *r, const struct proj
 				continue;
 			dc_buf_reset(&sum);
 			if (!dc_state_chunk_summary(&sum, st, f, k, 1))
-				summary_store(r, &id, &sum);
+				summary_store(r, &id, "", &sum);
 			/* the state's old content of this segment goes, once the
 			 * commit lands (a fold from genesis keeps the summaries of
 			 * genesis's segments) */
@@ -1175,6 +1224,7 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 	size_t nfold = 0, nquar = 0, i, alloc_fold = 0, alloc_quar = 0, alloc_applied = 0,
 		alloc_late = 0, alloc_q = 0, alloc_p = 0, alloc_u = 0;
 	struct dc_buf buf = DC_BUF_INIT, sum = DC_BUF_INIT;
+	struct dc_sames same = { NULL, 0, 0 };
 	git_oid genesis;
 	const struct dc_delta *last = NULL;
 	uint64_t frame = 0, applied_total = 0;
@@ -1494,17 +1544,25 @@ static int project(struct proj_out *po, struct dc_merge_result *res, struct dc_r
 			git_oid base_id;
 
 			dc_buf_reset(&sum);
-			if (dc_state_file_bytes(&buf, cache ? &sum : NULL, &st, f, err))
+			if (dc_state_file_bytes(&buf, cache ? &sum : NULL, &same, &st, f, err))
 				goto cleanup;
 			/* one hash: writing a blob returns its id */
-			if (in->write_blobs ? dc_repo_write_blob(&want, r, buf.buf, buf.len, err) != 0 :
-			    git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB) != 0) {
+			if (cache && sum.len && buf.len >= DC_CHUNKED_MIN) {
+				int has = dc_repo_tree_oid(&base_id, base_tree,
+							   base_path(&rc, f->path));
+
+				if (write_chunked(&want, r, f->path, &buf, has ? &base_id : NULL,
+						  &same, err))
+					goto cleanup;
+			} else if (in->write_blobs ?
+				   dc_repo_write_blob(&want, r, buf.buf, buf.len, err) != 0 :
+				   git_odb_hash(&want, buf.buf, buf.len, GIT_OBJECT_BLOB) != 0) {
 				if (!in->write_blobs)
 					dc_git_err(err, DC_ERR_FATAL, "cannot hash '%s'", f->path);
 				goto cleanup;
 			}
 			if (sum.len) {
-				summary_store(r, &want, &sum);
+				summary_store(r, &want, "", &sum);
 				if (dc_repo_tree_oid(&base_id, in->state_tree, f->path) &&
 				    !git_oid_equal(&base_id, &want)) {
 					DC_ALLOC_GROW(po->drop, po->ndrop + 1, po->alloc_drop);
@@ -1554,6 +1612,7 @@ cleanup:
 	free(fold);
 	free(quar);
 	dc_buf_release(&buf);
+	free(same.v);
 	dc_buf_release(&sum);
 	dc_buf_release(&rc.path);
 	head_release(&snap);

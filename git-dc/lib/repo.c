@@ -529,6 +529,28 @@ int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t 
 	return 0;
 }
 
+int dc_repo_write_blob_chunks(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
+			      const struct dc_loose_base *base, struct dc_buf *map, size_t *deflated,
+			      size_t *chunks, struct dc_err *err)
+{
+	git_odb *odb = NULL;
+	int e;
+
+	*deflated = *chunks = 0;
+	if (!r->objects_dir)
+		return dc_repo_write_blob(oid, r, buf, len, err);
+	if (git_repository_odb(&odb, r->git))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot open the object database");
+	e = dc_loose_write_chunks(oid, r->objects_dir, r->loose_level, buf, len, odb, base, map,
+				  deflated, chunks, err);
+	git_odb_free(odb);
+	if (e <= 0)
+		return e;
+	if (git_blob_create_from_buffer(oid, r->git, buf, len))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot write a blob");
+	return 0;
+}
+
 /* git's empty tree */
 static const git_oid empty_tree_id = { { 0x4b, 0x82, 0x5d, 0xc6, 0x42, 0xcb, 0x6e, 0xb9, 0xa0,
 	0x60, 0xe5, 0x4b, 0xf8, 0xd6, 0x92, 0x88, 0xfb, 0xee, 0x49, 0x04 } };

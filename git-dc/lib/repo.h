@@ -13,6 +13,7 @@
 #include <git2.h>
 #include "buf.h"
 #include "err.h"
+#include "loose.h"
 
 struct dc_repo {
 	git_repository *git;
@@ -107,6 +108,11 @@ int dc_repo_tree_oid(git_oid *out, const git_tree *tree, const char *path);
 /* Write a blob; id in *oid. */
 int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
 		       struct dc_err *err);
+/* The same, in chunks (dc_loose_write_chunks()) when git dc writes loose
+ * blobs itself; else through libgit2, nothing added to `map`. */
+int dc_repo_write_blob_chunks(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
+			      const struct dc_loose_base *base, struct dc_buf *map, size_t *deflated,
+			      size_t *chunks, struct dc_err *err);
 
 /* A change to a tree: set `path` to blob `oid` (mode 100644), or remove it. */
 struct dc_tree_change {
