@@ -33,6 +33,7 @@ struct dc_index_entry {
 	int32_t ctime_sec, mtime_sec;
 	uint32_t ctime_nsec, mtime_nsec;
 	int stage;
+	int extended;			/* version 3's extended flags are set */
 };
 
 struct dc_index {
@@ -56,6 +57,15 @@ void dc_index_release(struct dc_index *x);
 
 /* The stage-0 entry at `path`: 1 with *e filled, else 0. */
 int dc_index_find(const struct dc_index *x, const char *path, struct dc_index_entry *e);
+
+/* The path of entry i (< x->n). */
+const char *dc_index_path(const struct dc_index *x, size_t i);
+
+/* Entry i (< x->n, in the index's order: by path, then stage) into *e. */
+void dc_index_entry_at(const struct dc_index *x, size_t i, struct dc_index_entry *e);
+
+/* The bytes of extension `sig` ("TREE"), *len of them; NULL when absent. */
+const unsigned char *dc_index_extension(const struct dc_index *x, const char *sig, size_t *len);
 
 /* One change: `path` set to blob `oid` (mode 100644) with the stat data
  * of `st`, or removed when `oid` is NULL. */
