@@ -74,7 +74,7 @@ bin/git-merge-dc: merge-driver/strategy.o merge-driver/report.o $(LIB)
 # the hook program (hooks/): linked without libgit2, whose start-up alone
 # would cost more than the hook's fast path; only the engine's rules and
 # JSON modules are pulled from libdc.a
-HOOK_OBJS = hooks/dc-hook.o
+HOOK_OBJS = hooks/dc-hook.o hooks/staged.o
 PROGRAMS += bin/git-dc-hook
 bin/git-dc-hook: $(HOOK_OBJS) $(LIB)
 	@mkdir -p bin

@@ -40,6 +40,7 @@
 #include "install.h"
 #include "json.h"
 #include "rules.h"
+#include "staged.h"
 
 extern char **environ;
 
@@ -804,7 +805,7 @@ static const char *new_delta(const struct staged *s, const struct dc_rules *rule
  * blob cannot be read: the engine checks then.
  */
 static int check_new_deltas(struct report *rep, const struct staged *v, size_t n,
-			    const struct dc_rules *rules)
+			    const struct dc_rules *rules, struct batch *bt)
 {
 	static const char *const batch_check[] = { "git", "cat-file", "--batch-check", NULL };
 	struct dc_buf in = DC_BUF_INIT, sizes = DC_BUF_INIT, blobs = DC_BUF_INIT;
@@ -828,7 +829,7 @@ static int check_new_deltas(struct report *rep, const struct staged *v, size_t n
 		}
 	}
 	/* their sizes first: one over the limit is never read */
-	if (npick && run(batch_check, &in, &sizes, NULL, 1))
+	if (npick && (bt ? batch_run(bt, "info", &in, &sizes) : run(batch_check, &in, &sizes, NULL, 1)))
 		goto cleanup;
 	dc_buf_reset(&in);
 	for (k = 0, p = sizes.buf, end = sizes.buf + sizes.len; k < npick; k++) {
@@ -842,7 +843,7 @@ static int check_new_deltas(struct report *rep, const struct staged *v, size_t n
 			dc_buf_addf(&in, "%s\n", s->oid);
 		p = q + 1;
 	}
-	if (in.len && run(cat_file, &in, &blobs, NULL, 1))
+	if (in.len && (bt ? batch_run(bt, "contents", &in, &blobs) : run(cat_file, &in, &blobs, NULL, 1)))
 		goto cleanup;
 	for (k = 0, p = blobs.buf, end = blobs.buf + blobs.len; k < npick; k++) {
 		const struct staged *s = &v[pick[k]];
@@ -884,37 +885,87 @@ cleanup:
 }
 
 /*
+ * The staged changes against HEAD, as `git diff-index --cached --raw`
+ * lists them, into `raw`: read from the index, HEAD's trees and the rules
+ * asked of `bt` (staged.h) when it runs and the index is one read here,
+ * else from git diff-index while `git cat-file --batch` answers for the
+ * rules. `answer` gets the rules as `git cat-file --batch` prints them.
+ */
+static int staged_changes(struct hook *h, struct dc_buf *raw, struct dc_buf *answer,
+			  struct batch *bt, int *fast)
+{
+	struct dc_buf in = DC_BUF_INIT, gitdir = DC_BUF_INIT;
+	const char *index_file = getenv("GIT_INDEX_FILE");
+	struct child cat;
+	int started, e;
+
+	*fast = 0;
+	rules_request(&in, "HEAD");
+	if (!getenv("DC_HOOK_DIFF_INDEX") && !batch_start(bt)) {
+		if (!index_file || !*index_file) {
+			if (!git_dir(&gitdir))
+				dc_buf_adds(&gitdir, "/index");
+			index_file = gitdir.buf;
+		}
+		e = batch_run(bt, "contents", &in, answer);
+		if (!e && *index_file)
+			e = staged_from_index(raw, bt, index_file);
+		else if (!e)
+			e = 1;
+		if (!e) {
+			*fast = 1;
+			trace(h, "staged changes read from the index");
+			goto done;
+		}
+		batch_stop(bt);
+		dc_buf_reset(raw);
+		dc_buf_reset(answer);
+	}
+	started = !child_start(&cat, cat_file, &in, 1, 0, 1);
+	e = git(raw, 1, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames", "-z",
+		"HEAD", "--", NULL);
+	if (e) {
+		/* no commit yet: everything staged is new */
+		dc_buf_reset(raw);
+		e = git(raw, 0, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames",
+			"-z", EMPTY_TREE, "--", NULL);
+	}
+	if (started && child_finish(&cat, answer, NULL))
+		dc_buf_reset(answer);
+	trace(h, "staged changes from git diff-index");
+done:
+	dc_buf_release(&in);
+	dc_buf_release(&gitdir);
+	return e ? -1 : 0;
+}
+
+/*
  * pre-commit, pre-merge-commit: what `git commit` would record, against
- * HEAD. The rules of HEAD are asked for while git lists the staged paths:
- * two programs at once, the fast path's whole cost.
+ * HEAD. The rules of HEAD are read while the staged paths are listed;
+ * one `git cat-file` serves the rules, HEAD's trees and the new deltas.
  */
 static int hook_commit(struct hook *h, struct report *rep)
 {
-	struct dc_buf paths = DC_BUF_INIT, raw = DC_BUF_INIT, in = DC_BUF_INIT;
+	struct dc_buf paths = DC_BUF_INIT, raw = DC_BUF_INIT;
 	struct dc_buf answer = DC_BUF_INIT;
 	struct dc_rules rules = DC_RULES_INIT;
 	const char *args[] = { "--index" };
 	struct staged *staged = NULL;
-	size_t nstaged = 0;
-	struct child cat;
-	int need, have = 0, started;
+	struct batch bt;
+	size_t nstaged = 0, i;
+	int need, have = 0, fast = 0;
 
 	keep_autostash(h);
-	rules_request(&in, "HEAD");
-	started = !child_start(&cat, cat_file, &in, 1, 0, 1);
-	if (git(&raw, 1, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames", "-z",
-		"HEAD", "--", NULL)) {
-		/* no commit yet: everything staged is new */
-		dc_buf_reset(&raw);
-		if (git(&raw, 0, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames",
-			"-z", EMPTY_TREE, "--", NULL))
-			report_problem(rep, NULL, "check-failed", "cannot list the staged changes",
-				       NULL);
-	}
+	memset(&bt, 0, sizeof(bt));
+	bt.to = bt.from = -1;
+	if (staged_changes(h, &raw, &answer, &bt, &fast))
+		report_problem(rep, NULL, "check-failed", "cannot list the staged changes", NULL);
 	if (!rep->refused && staged_parse(&staged, &nstaged, &paths, &raw))
 		report_problem(rep, NULL, "check-failed", "cannot read the staged changes", NULL);
-	if (started && !child_finish(&cat, &answer, NULL))
+	if (answer.len)
 		have = rules_answer(&rules, &answer);
+	for (i = 0; i < nstaged && getenv("DC_TRACE_HOOKS"); i++)
+		trace(h, "staged: %c %s", staged[i].status, staged[i].path);
 	if (rep->refused)
 		goto cleanup;
 	/* without a change to .dc/, the index has the rules of HEAD */
@@ -923,18 +974,19 @@ static int hook_commit(struct hook *h, struct report *rep)
 	if (!need) {
 		trace(h, "%s: not checked", paths.len ? "no protected path staged" : "nothing staged");
 	} else if (!any_protected(&paths, NULL) && have > 0 &&
-		   !check_new_deltas(rep, staged, nstaged, &rules)) {
+		   !check_new_deltas(rep, staged, nstaged, &rules, fast ? &bt : NULL)) {
 		trace(h, "only new deltas staged: checked without git dc");
 	} else {
 		trace(h, "protected paths staged: git dc check --index");
 		check(rep, args, 1);
 	}
 cleanup:
+	if (fast)
+		batch_stop(&bt);
 	free(staged);
 	dc_rules_release(&rules);
 	dc_buf_release(&paths);
 	dc_buf_release(&raw);
-	dc_buf_release(&in);
 	dc_buf_release(&answer);
 	return report_finish(h, rep);
 }

@@ -321,7 +321,7 @@ pc_commit () {
 	DC_TRACE_HOOKS=1 git commit -q -m "$1" >out 2>err &&
 	echo "pre-commit framework ran" >expect &&
 	test_cmp expect "$LOG" &&
-	test "$(grep -c "^trace: git-dc-hook pre-commit: " err)" = 1
+	test "$(grep -c "^trace: git-dc-hook pre-commit: staged changes " err)" = 1
 }
 
 test_expect_success PRECOMMIT 'pre-commit install, then git dc init: both hooks run' '
@@ -699,7 +699,7 @@ git-dc-hook pre-commit \"\$0\" \"\$@\"" .husky/pre-commit >pre-commit.new &&
 		! grep " .husky/pre-commit\$" actual &&
 		: >"$LOG" &&
 		passes_commit husky &&
-		test "$(grep -c "^trace: git-dc-hook pre-commit: " err)" = 1 &&
+		test "$(grep -c "^trace: git-dc-hook pre-commit: staged changes " err)" = 1 &&
 		echo "husky pre-commit" >expect &&
 		test_cmp expect "$LOG" &&
 		: >"$LOG" &&
@@ -880,7 +880,7 @@ test_expect_success 'a chained script that runs "$0" again runs once, checked on
 		a_delta 1 s1 &&
 		: >"$LOG" &&
 		timeout 60 sh -c "DC_TRACE_HOOKS=1 git commit -q --allow-empty -m empty" 2>err &&
-		test "$(grep -c "^trace: git-dc-hook pre-commit: " err)" = 1 &&
+		test "$(grep -c "^trace: git-dc-hook pre-commit: staged changes " err)" = 1 &&
 		echo "rerun: pre-commit.dc-chained" >expect &&
 		test_cmp expect "$LOG"
 	)
