@@ -99,6 +99,7 @@ static int batch_ask(struct batch *b, const char *cmd, const char *name, size_t 
 		     const char **line, size_t *len)
 {
 	struct dc_buf q = DC_BUF_INIT;
+	struct sigaction ign, old;
 	const char *nl;
 	size_t seen = 0;
 	int e;
@@ -108,7 +109,13 @@ static int batch_ask(struct batch *b, const char *cmd, const char *name, size_t 
 	dc_buf_addf(&q, "%s ", cmd);
 	dc_buf_add(&q, name, namelen);
 	dc_buf_addch(&q, '\n');
+	/* a git cat-file that died is an error here (EPIPE), not our end */
+	sigemptyset(&ign.sa_mask);
+	ign.sa_flags = 0;
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old);
 	e = dc_write_fd(b->to, q.buf, q.len);
+	sigaction(SIGPIPE, &old, NULL);
 	dc_buf_release(&q);
 	if (e)
 		return -1;
