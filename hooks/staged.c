@@ -238,30 +238,15 @@ static void ctree_free(struct ctree *t)
 static int ctree_parse(struct ctree *t, const unsigned char **p, const unsigned char *end,
 		       int depth)
 {
-	const unsigned char *q = *p, *nul, *nl;
 	long entries, subtrees;
-	char *stop;
 	size_t k;
 
 	memset(t, 0, sizeof(*t));
-	if (depth > DEPTH_MAX || !(nul = memchr(q, '\0', (size_t)(end - q))) ||
-	    !(nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1))))
+	if (depth > DEPTH_MAX ||
+	    dc_index_tree_node(p, end, &t->name, &t->namelen, &entries, &subtrees, &t->oid) ||
+	    subtrees > end - *p)
 		return -1;
-	errno = 0;
-	entries = strtol((const char *)nul + 1, &stop, 10);
-	if (*stop != ' ' || errno)
-		return -1;
-	subtrees = strtol(stop + 1, &stop, 10);
-	if ((const unsigned char *)stop != nl || errno || subtrees < 0 || entries < -1 ||
-	    subtrees > end - nl)
-		return -1;
-	t->name = (const char *)q;
-	t->namelen = (size_t)(nul - q);
 	t->valid = entries >= 0;
-	if (t->valid && end - (nl + 1) < HASH_LEN)
-		return -1;
-	t->oid = t->valid ? nl + 1 : NULL;
-	*p = nl + 1 + (t->valid ? HASH_LEN : 0);
 	t->sub = calloc((size_t)subtrees + 1, sizeof(*t->sub));
 	if (!t->sub)
 		return -1;
@@ -333,22 +318,6 @@ static int tree_entry(const char **p, const char *end, unsigned *mode, const cha
 	*oid = (const unsigned char *)nul + 1;
 	*p = nul + 1 + HASH_LEN;
 	return 1;
-}
-
-/* git's order of names in a tree: a directory's name as if it ended in '/' */
-static int name_cmp(const char *a, size_t alen, int adir, const char *b, size_t blen, int bdir)
-{
-	size_t n = alen < blen ? alen : blen;
-	int c = memcmp(a, b, n);
-	unsigned ca, cb;
-
-	if (c)
-		return c;
-	ca = alen > n ? (unsigned char)a[n] : adir ? '/' : 0;
-	cb = blen > n ? (unsigned char)b[n] : bdir ? '/' : 0;
-	if (ca != cb)
-		return ca < cb ? -1 : 1;
-	return alen == blen && adir == bdir ? 0 : alen < blen ? -1 : 1;
 }
 
 static int is_dir_mode(unsigned mode)
@@ -441,7 +410,7 @@ static int walk_dir(struct walk *w, const char *tree, size_t tlen, size_t lo, si
 			}
 		}
 		c = !have_t ? 1 : i >= hi ? -1 :
-			name_cmp(tname, tnl, is_dir_mode(tmode), iname, inl, idir);
+			dc_tree_order(tname, tnl, is_dir_mode(tmode), iname, inl, idir);
 		if (c < 0) {
 			/* only in HEAD: deleted */
 			if (is_dir_mode(tmode))

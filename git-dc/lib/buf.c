@@ -243,3 +243,30 @@ int dc_write_fd(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+void dc_buf_add_le64(struct dc_buf *b, uint64_t v)
+{
+	unsigned char c[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		c[i] = (unsigned char)(v >> (8 * i));
+	dc_buf_add(b, c, 8);
+}
+
+uint64_t dc_get_le64(const unsigned char *p)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+#else
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+#endif
+}

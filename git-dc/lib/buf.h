@@ -13,6 +13,7 @@
  * engine treats out-of-memory as fatal, as git does.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 
 extern char dc_buf_empty[];
@@ -59,6 +60,10 @@ struct dc_sames {
 	struct dc_same *v;	/* in the order of both, apart */
 	size_t n, alloc;
 };
+
+/* A 64-bit number as 8 little-endian bytes, appended; and read back. */
+void dc_buf_add_le64(struct dc_buf *b, uint64_t v);
+uint64_t dc_get_le64(const unsigned char *p);
 
 /* xmalloc family: abort on failure. */
 void *dc_xmalloc(size_t n);

@@ -300,31 +300,6 @@ static uint64_t sum_check(const void *p, size_t len)
 	return h;
 }
 
-static void put_u64(struct dc_buf *b, uint64_t v)
-{
-	unsigned char c[8];
-	int i;
-
-	for (i = 0; i < 8; i++)
-		c[i] = (unsigned char)(v >> (8 * i));
-	dc_buf_add(b, c, 8);
-}
-
-static uint64_t get_u64(const unsigned char *c)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t v;
-	memcpy(&v, c, 8);
-	return v;
-#else
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | c[i];
-	return v;
-#endif
-}
 
 static void put_str(struct dc_buf *b, const char *s)
 {
@@ -424,10 +399,10 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 
 	summary_fingerprint(&fp, r, s);
 	dc_buf_adds(out, "DCS1");
-	put_u64(out, fp.len);
+	dc_buf_add_le64(out, fp.len);
 	dc_buf_add(out, fp.buf, fp.len);
-	put_u64(out, off + n);
-	put_u64(out, flags);
+	dc_buf_add_le64(out, off + n);
+	dc_buf_add_le64(out, flags);
 	if (base) {
 		dc_buf_add(&keys, base->keys, base->nkeys * 16);
 		nk = base->nkeys;
@@ -436,18 +411,18 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 		if (hashes) {
 			if (!have[i])
 				continue;
-			put_u64(&keys, hashes[i]);
+			dc_buf_add_le64(&keys, hashes[i]);
 		} else {
 			if (element_key(&key, s, v[i], NULL))
 				continue;
-			put_u64(&keys, key_hash(key.buf, key.len));
+			dc_buf_add_le64(&keys, key_hash(key.buf, key.len));
 		}
-		put_u64(&keys, off + i);
+		dc_buf_add_le64(&keys, off + i);
 		nk++;
 	}
 	free(hashes);
 	free(have);
-	put_u64(out, nk);
+	dc_buf_add_le64(out, nk);
 	dc_buf_add(out, keys.buf, keys.len);
 	for (d = 0; d < r->nderived; d++) {
 		const struct dc_derived *dv = &r->derived[d];
@@ -460,9 +435,9 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 			size_t g;
 
 			for (g = 0; g < base->ngroups[fi]; g++) {
-				size_t len = (size_t)get_u64(p);
+				size_t len = (size_t)dc_get_le64(p);
 
-				tally_add(&tl, (const char *)p + 8, len, (size_t)get_u64(p + 8 + len));
+				tally_add(&tl, (const char *)p + 8, len, (size_t)dc_get_le64(p + 8 + len));
 				p += 16 + len;
 			}
 		}
@@ -473,15 +448,15 @@ static void summarize(struct dc_buf *out, const struct dc_rules *r, const struct
 			if (g && g->type == DC_JSON_STRING)
 				tally_add(&tl, g->u.str.s, g->u.str.len, 1);
 		}
-		put_u64(out, tl.ngroups);
+		dc_buf_add_le64(out, tl.ngroups);
 		for (i = 0; i < tl.ngroups; i++) {
-			put_u64(out, tl.len[i]);
+			dc_buf_add_le64(out, tl.len[i]);
 			dc_buf_add(out, tl.name[i], tl.len[i]);
-			put_u64(out, tl.n[i]);
+			dc_buf_add_le64(out, tl.n[i]);
 		}
 		tally_release(&tl);
 	}
-	put_u64(out, sum_check(out->buf + start, out->len - start));
+	dc_buf_add_le64(out, sum_check(out->buf + start, out->len - start));
 	dc_buf_release(&fp);
 	dc_buf_release(&key);
 	dc_buf_release(&keys);
@@ -505,11 +480,11 @@ static int seg_sum_parse(struct seg_sum *x, const struct dc_buf *fp, size_t nfie
 	if (x->raw.len < 4 + 8 + 8)
 		return -1;
 	end = p + x->raw.len - 8;
-	if (get_u64(end) != sum_check(p, x->raw.len - 8) || memcmp(p, "DCS1", 4))
+	if (dc_get_le64(end) != sum_check(p, x->raw.len - 8) || memcmp(p, "DCS1", 4))
 		return -1;
 	p += 4;
 	NEED(8);
-	v = get_u64(p);
+	v = dc_get_le64(p);
 	p += 8;
 	if (v != fp->len)
 		return -1;
@@ -518,16 +493,16 @@ static int seg_sum_parse(struct seg_sum *x, const struct dc_buf *fp, size_t nfie
 		return -1;
 	p += v;
 	NEED(24);
-	x->n = get_u64(p);
-	x->flags = get_u64(p + 8);
-	x->nkeys = get_u64(p + 16);
+	x->n = dc_get_le64(p);
+	x->flags = dc_get_le64(p + 8);
+	x->nkeys = dc_get_le64(p + 16);
 	p += 24;
 	if (x->nkeys > x->n || x->n > ((size_t)1 << 40))
 		return -1;
 	NEED(x->nkeys * 16);
 	x->keys = p;
 	for (g = 0; g < x->nkeys; g++)
-		if (get_u64(p + 16 * g + 8) >= x->n)
+		if (dc_get_le64(p + 16 * g + 8) >= x->n)
 			return -1;
 	p += x->nkeys * 16;
 	x->nfields = nfields;
@@ -535,14 +510,14 @@ static int seg_sum_parse(struct seg_sum *x, const struct dc_buf *fp, size_t nfie
 	x->ngroups = dc_xcalloc(nfields ? nfields : 1, sizeof(*x->ngroups));
 	for (f = 0; f < nfields; f++) {
 		NEED(8);
-		x->ngroups[f] = get_u64(p);
+		x->ngroups[f] = dc_get_le64(p);
 		p += 8;
 		if (x->ngroups[f] > x->n)
 			return -1;
 		x->field[f] = p;
 		for (g = 0; g < x->ngroups[f]; g++) {
 			NEED(8);
-			v = get_u64(p);
+			v = dc_get_le64(p);
 			p += 8;
 			NEED(v);
 			p += v;
@@ -607,9 +582,9 @@ static void lazy_index(struct dc_lazy *lz, size_t per)
 		size_t j;
 
 		for (j = x->nkeys; j-- > 0;) {
-			uint64_t h = get_u64(x->keys + 16 * j);
+			uint64_t h = dc_get_le64(x->keys + 16 * j);
 
-			pos = k * per + (size_t)get_u64(x->keys + 16 * j + 8);
+			pos = k * per + (size_t)dc_get_le64(x->keys + 16 * j + 8);
 			i--;
 			lz->khash[i] = h;
 			lz->kpos[i] = pos;
@@ -949,8 +924,8 @@ static int members_open(struct dc_state *st, struct dc_state_file *f, struct dc_
 		goto cleanup;
 	p = (const unsigned char *)raw.buf;
 	end = p + raw.len - 8;
-	if (memcmp(p, "DCM1", 4) || get_u64(end) != sum_check(p, raw.len - 8) ||
-	    get_u64(p + 4) != ns)
+	if (memcmp(p, "DCM1", 4) || dc_get_le64(end) != sum_check(p, raw.len - 8) ||
+	    dc_get_le64(p + 4) != ns)
 		goto cleanup;
 	p += 12;
 	mb = dc_xcalloc(1, sizeof(*mb));
@@ -963,9 +938,9 @@ static int members_open(struct dc_state *st, struct dc_state_file *f, struct dc_
 
 		if (end - p < 24)
 			goto cleanup;
-		m->open = (size_t)get_u64(p);
-		m->close = (size_t)get_u64(p + 8);
-		len = get_u64(p + 16);
+		m->open = (size_t)dc_get_le64(p);
+		m->close = (size_t)dc_get_le64(p + 8);
+		len = dc_get_le64(p + 16);
 		p += 24;
 		if ((uint64_t)(end - p) < len)
 			goto cleanup;
@@ -984,12 +959,12 @@ static int members_open(struct dc_state *st, struct dc_state_file *f, struct dc_
 			goto cleanup;
 		m->off = dc_xcalloc(lz->sum[0].n + 1, sizeof(*m->off));
 		for (k = 0; k < lz->sum[0].n; k++, p += 8)
-			m->off[k] = (size_t)get_u64(p);
+			m->off[k] = (size_t)dc_get_le64(p);
 		lazy_index(lz, 0);
 	}
 	if (end - p != 8)
 		goto cleanup;
-	size = (size_t)get_u64(p);
+	size = (size_t)dc_get_le64(p);
 
 	ret = -1;
 	if (st->read(st->read_data, f->path, &mb->bytes, &exists, err))
@@ -1147,7 +1122,7 @@ static void members_summary(struct dc_buf *sum, const struct dc_state *st,
 	size_t i, k, start = sum->len;
 
 	dc_buf_adds(sum, "DCM1");
-	put_u64(sum, ns);
+	dc_buf_add_le64(sum, ns);
 	for (i = 0; i < ns; i++) {
 		size_t from = base[i] ? base[i]->base_n : 0;
 
@@ -1155,15 +1130,15 @@ static void members_summary(struct dc_buf *sum, const struct dc_state *st,
 		summarize(&one, st->rules, secs[i], base[i] ? &base[i]->sum[0] : NULL,
 			  arr[i]->u.arr.v + from, arr[i]->u.arr.n - from, SUM_CANONICAL,
 			  &st->targets[secs[i] - st->rules->sections], from);
-		put_u64(sum, open[i]);
-		put_u64(sum, close[i]);
-		put_u64(sum, one.len);
+		dc_buf_add_le64(sum, open[i]);
+		dc_buf_add_le64(sum, close[i]);
+		dc_buf_add_le64(sum, one.len);
 		dc_buf_add(sum, one.buf, one.len);
 		for (k = 0; k < arr[i]->u.arr.n; k++)
-			put_u64(sum, off[i][k]);
+			dc_buf_add_le64(sum, off[i][k]);
 	}
-	put_u64(sum, len);
-	put_u64(sum, sum_check(sum->buf + start, sum->len - start));
+	dc_buf_add_le64(sum, len);
+	dc_buf_add_le64(sum, sum_check(sum->buf + start, sum->len - start));
 	dc_buf_release(&one);
 }
 
@@ -2714,9 +2689,9 @@ static void tally_lazy(struct tally *t, const struct dc_rules *r, const struct d
 			continue;
 		}
 		for (g = 0; g < lz->sum[k].ngroups[fi]; g++) {
-			size_t len = (size_t)get_u64(p);
+			size_t len = (size_t)dc_get_le64(p);
 
-			tally_add(t, (const char *)p + 8, len, (size_t)get_u64(p + 8 + len));
+			tally_add(t, (const char *)p + 8, len, (size_t)dc_get_le64(p + 8 + len));
 			p += 16 + len;
 		}
 	}

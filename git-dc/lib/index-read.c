@@ -1,4 +1,5 @@
 #include "index-fmt.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -135,3 +136,40 @@ const unsigned char *dc_index_extension(const struct dc_index *x, const char *si
 	return NULL;
 }
 
+
+int dc_index_tree_node(const unsigned char **p, const unsigned char *end, const char **name,
+		       size_t *namelen, long *entries, long *subtrees, const unsigned char **oid)
+{
+	const unsigned char *q = *p, *nul, *nl;
+	char *stop;
+
+	if (!(nul = memchr(q, '\0', (size_t)(end - q))) ||
+	    !(nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1))))
+		return -1;
+	errno = 0;
+	*entries = strtol((const char *)nul + 1, &stop, 10);
+	if (*stop != ' ' || errno)
+		return -1;
+	*subtrees = strtol(stop + 1, &stop, 10);
+	if ((const unsigned char *)stop != nl || errno || *subtrees < 0 || *entries < -1 ||
+	    (*entries >= 0 && end - (nl + 1) < HASH_LEN))
+		return -1;
+	*name = (const char *)q;
+	*namelen = (size_t)(nul - q);
+	*oid = *entries >= 0 ? nl + 1 : NULL;
+	*p = nl + 1 + (*entries >= 0 ? HASH_LEN : 0);
+	return 0;
+}
+
+int dc_tree_order(const char *a, size_t alen, int adir, const char *b, size_t blen, int bdir)
+{
+	size_t len = alen < blen ? alen : blen;
+	int c = memcmp(a, b, len);
+	unsigned ca, cb;
+
+	if (c)
+		return c;
+	ca = alen > len ? (unsigned char)a[len] : adir ? '/' : 0;
+	cb = blen > len ? (unsigned char)b[len] : bdir ? '/' : 0;
+	return (int)ca - (int)cb;
+}

@@ -58,36 +58,24 @@ static int tree_node(struct dc_buf *out, const unsigned char **p, const unsigned
 		     struct dc_buf *dir, const struct dc_index_change *const *ch, size_t n,
 		     int depth)
 {
-	const unsigned char *q = *p, *nul = memchr(q, '\0', (size_t)(end - q)), *nl;
+	const unsigned char *oid;
+	const char *name;
+	size_t namelen, dirlen = dir->len;
 	long entries, subtrees, k;
-	size_t dirlen = dir->len;
-	char *stop;
 	int valid;
 
-	if (!nul || depth > TREE_DEPTH_MAX)
+	if (depth > TREE_DEPTH_MAX ||
+	    dc_index_tree_node(p, end, &name, &namelen, &entries, &subtrees, &oid))
 		return -1;
-	nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1));
-	if (!nl)
-		return -1;
-	errno = 0;
-	entries = strtol((const char *)nul + 1, &stop, 10);
-	if (*stop != ' ' || errno)
-		return -1;
-	subtrees = strtol(stop + 1, &stop, 10);
-	if ((const unsigned char *)stop != nl || errno || subtrees < 0 || entries < -1)
-		return -1;
-	if (nul > q) {
-		dc_buf_add(dir, q, (size_t)(nul - q));
+	if (namelen) {
+		dc_buf_add(dir, name, namelen);
 		dc_buf_addch(dir, '/');
 	}
 	valid = entries >= 0 && !changes_below(ch, n, dir->buf, dir->len);
-	if (entries >= 0 && end - (nl + 1) < HASH_LEN)
-		return -1;
-	dc_buf_add(out, q, (size_t)(nul - q) + 1);
+	dc_buf_add(out, name, namelen + 1);
 	dc_buf_addf(out, "%ld %ld\n", valid ? entries : -1L, subtrees);
 	if (valid)
-		dc_buf_add(out, nl + 1, HASH_LEN);
-	*p = nl + 1 + (entries >= 0 ? HASH_LEN : 0);
+		dc_buf_add(out, oid, HASH_LEN);
 	for (k = 0; k < subtrees; k++)
 		if (tree_node(out, p, end, dir, ch, n, depth + 1))
 			return -1;

@@ -64,6 +64,20 @@ const char *dc_index_path(const struct dc_index *x, size_t i);
 /* Entry i (< x->n, in the index's order: by path, then stage) into *e. */
 void dc_index_entry_at(const struct dc_index *x, size_t i, struct dc_index_entry *e);
 
+/*
+ * One node of the cache tree (extension TREE) at *p (before `end`): its
+ * directory's name (*name, *namelen bytes), its entry count (-1: not
+ * valid), its number of subtrees and, when valid, its tree id (*oid,
+ * else NULL); *p then points at its first subtree. 0, or -1 when it is
+ * not well formed.
+ */
+int dc_index_tree_node(const unsigned char **p, const unsigned char *end, const char **name,
+		       size_t *namelen, long *entries, long *subtrees, const unsigned char **oid);
+
+/* git's order of the names in a tree, as of paths in the index: a
+ * directory's name sorts as if it ended in '/'. */
+int dc_tree_order(const char *a, size_t alen, int adir, const char *b, size_t blen, int bdir);
+
 /* The bytes of extension `sig` ("TREE"), *len of them; NULL when absent. */
 const unsigned char *dc_index_extension(const struct dc_index *x, const char *sig, size_t *len);
 

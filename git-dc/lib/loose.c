@@ -305,26 +305,6 @@ cleanup:
 /* the final block: fixed Huffman codes, BFINAL set, only end-of-block */
 static const unsigned char final_block[2] = { 0x03, 0x00 };
 
-static void put_le64(struct dc_buf *b, uint64_t v)
-{
-	unsigned char p[8];
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-	dc_buf_add(b, p, 8);
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static uint64_t map_check(const unsigned char *p, size_t n)
 {
 	uint64_t h = 14695981039346656037ull;
@@ -345,19 +325,19 @@ static int map_parse(struct zmap *m, const unsigned char *p, size_t n, int level
 {
 	size_t k, at = 0, zend = 0;
 
-	if (n < MAP_HEAD + 8 || memcmp(p, "DCZ1", 4) || get_le64(p + n - 8) != map_check(p, n - 8))
+	if (n < MAP_HEAD + 8 || memcmp(p, "DCZ1", 4) || dc_get_le64(p + n - 8) != map_check(p, n - 8))
 		return -1;
-	m->len = get_le64(p + 4);
-	m->fsize = get_le64(p + 12);
-	m->n = get_le64(p + 28);
+	m->len = dc_get_le64(p + 4);
+	m->fsize = dc_get_le64(p + 12);
+	m->n = dc_get_le64(p + 28);
 	m->e = p + MAP_HEAD;
-	if (get_le64(p + 20) != (uint64_t)level || m->n > (n - MAP_HEAD - 8) / MAP_ENTRY ||
+	if (dc_get_le64(p + 20) != (uint64_t)level || m->n > (n - MAP_HEAD - 8) / MAP_ENTRY ||
 	    MAP_HEAD + m->n * MAP_ENTRY + 8 != n)
 		return -1;
 	for (k = 0; k < m->n; k++) {
 		const unsigned char *e = m->e + k * MAP_ENTRY;
-		uint64_t off = get_le64(e), len = get_le64(e + 8);
-		uint64_t zoff = get_le64(e + 16), zlen = get_le64(e + 24);
+		uint64_t off = dc_get_le64(e), len = dc_get_le64(e + 8);
+		uint64_t zoff = dc_get_le64(e + 16), zlen = dc_get_le64(e + 24);
 
 		if (off != at || !len || len > m->len - at || zoff < zend || zlen > m->fsize ||
 		    zoff > m->fsize - zlen)
@@ -463,7 +443,7 @@ static size_t plan_chunks(struct zchunk **c, size_t len, const struct zmap *m,
 
 	for (k = 0; m && k < m->n; k++) {
 		const unsigned char *e = m->e + k * MAP_ENTRY;
-		size_t s = (size_t)get_le64(e), l = (size_t)get_le64(e + 8), to;
+		size_t s = (size_t)dc_get_le64(e), l = (size_t)dc_get_le64(e + 8), to;
 
 		while (j < base->nsame && base->same[j].from + base->same[j].len < s + l)
 			j++;
@@ -480,10 +460,10 @@ static size_t plan_chunks(struct zchunk **c, size_t len, const struct zmap *m,
 		memset(&(*c)[n], 0, sizeof(**c));
 		(*c)[n].at = to;
 		(*c)[n].len = l;
-		(*c)[n].old = (const unsigned char *)file->buf + get_le64(e + 16);
-		(*c)[n].oldlen = (size_t)get_le64(e + 24);
-		(*c)[n].want_adler = (uint32_t)get_le64(e + 32);
-		(*c)[n++].want_crc = (uint32_t)get_le64(e + 40);
+		(*c)[n].old = (const unsigned char *)file->buf + dc_get_le64(e + 16);
+		(*c)[n].oldlen = (size_t)dc_get_le64(e + 24);
+		(*c)[n].want_adler = (uint32_t)dc_get_le64(e + 32);
+		(*c)[n++].want_crc = (uint32_t)dc_get_le64(e + 40);
 		at = to + l;
 	}
 	if (at < len)
@@ -575,10 +555,10 @@ int dc_loose_write_chunks(git_oid *oid, const char *objects_dir, int level, cons
 	v[nv++].iov_len = hzlen;
 	/* the map, as the file is laid out */
 	dc_buf_add(map, "DCZ1", 4);
-	put_le64(map, len);
-	put_le64(map, 0);	/* the file's size, below */
-	put_le64(map, (uint64_t)level);
-	put_le64(map, job.n);
+	dc_buf_add_le64(map, len);
+	dc_buf_add_le64(map, 0);	/* the file's size, below */
+	dc_buf_add_le64(map, (uint64_t)level);
+	dc_buf_add_le64(map, job.n);
 	zoff = 2 + hzlen;
 	*deflated = 0;
 	for (k = 0; k < job.n; k++) {
@@ -586,12 +566,12 @@ int dc_loose_write_chunks(git_oid *oid, const char *objects_dir, int level, cons
 
 		v[nv].iov_base = c->old ? (void *)c->old : c->out;
 		v[nv++].iov_len = c->old ? c->oldlen : c->outlen;
-		put_le64(map, c->at);
-		put_le64(map, c->len);
-		put_le64(map, zoff);
-		put_le64(map, c->old ? c->oldlen : c->outlen);
-		put_le64(map, c->adler);
-		put_le64(map, c->crc);
+		dc_buf_add_le64(map, c->at);
+		dc_buf_add_le64(map, c->len);
+		dc_buf_add_le64(map, zoff);
+		dc_buf_add_le64(map, c->old ? c->oldlen : c->outlen);
+		dc_buf_add_le64(map, c->adler);
+		dc_buf_add_le64(map, c->crc);
 		zoff += c->old ? c->oldlen : c->outlen;
 		adler = adler32_combine(adler, c->adler, (z_off_t)c->len);
 		*deflated += !c->old;
@@ -610,7 +590,7 @@ int dc_loose_write_chunks(git_oid *oid, const char *objects_dir, int level, cons
 			sz[k] = (unsigned char)(fs >> (8 * k));
 		memcpy(map->buf + start + 12, sz, 8);
 	}
-	put_le64(map, map_check((unsigned char *)map->buf + start, map->len - start));
+	dc_buf_add_le64(map, map_check((unsigned char *)map->buf + start, map->len - start));
 	*chunks = job.n;
 	ret = object_file(path.buf, v, nv, err);
 cleanup:

@@ -564,19 +564,6 @@ static const git_oid empty_tree_id = { { 0x4b, 0x82, 0x5d, 0xc6, 0x42, 0xcb, 0x6
  * files as mode 100644, a directory left empty removed from its parent.
  */
 
-/* git's order of tree entries: a directory sorts as if its name ended in '/' */
-static int tree_order(const char *a, size_t alen, int adir, const char *b, size_t blen, int bdir)
-{
-	size_t len = alen < blen ? alen : blen;
-	int c = memcmp(a, b, len);
-	unsigned ca, cb;
-
-	if (c)
-		return c;
-	ca = alen > len ? (unsigned char)a[len] : adir ? '/' : 0;
-	cb = blen > len ? (unsigned char)b[len] : bdir ? '/' : 0;
-	return (int)ca - (int)cb;
-}
 
 struct tree_item {
 	const char *name;
@@ -599,7 +586,7 @@ struct tree_ent {
 
 static int item_order(const struct tree_item *a, const struct tree_item *b)
 {
-	return tree_order(a->name, a->len, a->dir, b->name, b->len, b->dir);
+	return dc_tree_order(a->name, a->len, a->dir, b->name, b->len, b->dir);
 }
 
 static int cmp_edit(const void *a, const void *b)
