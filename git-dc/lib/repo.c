@@ -509,24 +509,34 @@ void dc_tree_entries_free(struct dc_tree_entry *e, size_t n)
 	free(e);
 }
 
+/*
+ * The end of a write by git dc's own writer (loose.h): `e` <= 0 is its
+ * answer; 1 (the object is elsewhere, packed) goes to libgit2, which
+ * refreshes the pack.
+ */
+static int blob_written(int e, git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
+			struct dc_err *err)
+{
+	if (e <= 0)
+		return e;
+	if (git_blob_create_from_buffer(oid, r->git, buf, len))
+		return dc_git_err(err, DC_ERR_FATAL, "cannot write a blob");
+	return 0;
+}
+
 int dc_repo_write_blob(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
 		       struct dc_err *err)
 {
 	git_odb *odb = NULL;
-	int e;
+	int e = 1;
 
 	if (r->objects_dir) {
 		if (git_repository_odb(&odb, r->git))
 			return dc_git_err(err, DC_ERR_FATAL, "cannot open the object database");
 		e = dc_loose_write_blob(oid, r->objects_dir, r->loose_level, buf, len, odb, err);
 		git_odb_free(odb);
-		if (e <= 0)
-			return e;
-		/* packed already: libgit2 refreshes the pack */
 	}
-	if (git_blob_create_from_buffer(oid, r->git, buf, len))
-		return dc_git_err(err, DC_ERR_FATAL, "cannot write a blob");
-	return 0;
+	return blob_written(e, oid, r, buf, len, err);
 }
 
 int dc_repo_write_blob_chunks(git_oid *oid, struct dc_repo *r, const void *buf, size_t len,
@@ -544,11 +554,7 @@ int dc_repo_write_blob_chunks(git_oid *oid, struct dc_repo *r, const void *buf, 
 	e = dc_loose_write_chunks(oid, r->objects_dir, r->loose_level, buf, len, odb, base, map,
 				  deflated, chunks, err);
 	git_odb_free(odb);
-	if (e <= 0)
-		return e;
-	if (git_blob_create_from_buffer(oid, r->git, buf, len))
-		return dc_git_err(err, DC_ERR_FATAL, "cannot write a blob");
-	return 0;
+	return blob_written(e, oid, r, buf, len, err);
 }
 
 /* git's empty tree */
