@@ -72,13 +72,13 @@ bin/git-merge-dc: merge-driver/strategy.o merge-driver/report.o $(LIB)
 	$(CC) $(DC_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(DEPS_LIBS)
 
 # the hook program (hooks/): linked without libgit2, whose start-up alone
-# would cost more than the hook's fast path; only the engine's rules and
-# JSON modules are pulled from libdc.a
+# would cost more than the hook's fast path; only the engine's rules, JSON
+# and object-reading modules are pulled from libdc.a (the last with zlib)
 HOOK_OBJS = hooks/dc-hook.o hooks/staged.o
 PROGRAMS += bin/git-dc-hook
 bin/git-dc-hook: $(HOOK_OBJS) $(LIB)
 	@mkdir -p bin
-	$(CC) $(DC_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB)
+	$(CC) $(DC_LDFLAGS) $(LDFLAGS) -o $@ $(HOOK_OBJS) $(LIB) -lz
 
 # fuzzing (tests/fuzz/): the merge driver's inputs, the delta parser and
 # validator, the rules loader and the fold. `make fuzz` runs each

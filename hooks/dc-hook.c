@@ -268,9 +268,31 @@ static int git_dir(struct dc_buf *out)
 		return 0;
 	}
 	/* hooks run at the top of the work tree */
-	if (!stat(".git", &st) && S_ISDIR(st.st_mode)) {
+	if (stat(".git", &st))
+		st.st_mode = 0;
+	if (S_ISDIR(st.st_mode)) {
 		dc_buf_adds(out, ".git");
 		return 0;
+	}
+	/* a linked worktree's .git file: "gitdir: <path>" */
+	if (S_ISREG(st.st_mode) && st.st_size < 4096) {
+		int fd = open(".git", O_RDONLY | O_CLOEXEC);
+		struct dc_buf f = DC_BUF_INIT;
+
+		if (fd >= 0 && !dc_buf_read_fd(&f, fd, (size_t)st.st_size) && f.len > 8 &&
+		    !memcmp(f.buf, "gitdir: ", 8) && !memchr(f.buf, '\0', f.len)) {
+			while (f.len && (f.buf[f.len - 1] == '\n' || f.buf[f.len - 1] == '\r'))
+				dc_buf_setlen(&f, f.len - 1);
+			if (f.len > 8 && !memchr(f.buf, '\n', f.len)) {
+				dc_buf_adds(out, f.buf + 8);
+				dc_buf_release(&f);
+				close(fd);
+				return 0;
+			}
+		}
+		dc_buf_release(&f);
+		if (fd >= 0)
+			close(fd);
 	}
 	if (git(out, 1, "rev-parse", "--git-dir", NULL) || !out->len)
 		return -1;
@@ -901,9 +923,14 @@ static int staged_changes(struct hook *h, struct dc_buf *raw, struct dc_buf *ans
 
 	*fast = 0;
 	rules_request(&in, "HEAD");
-	if (!getenv("DC_HOOK_DIFF_INDEX") && !batch_start(bt)) {
+	if (!getenv("DC_HOOK_DIFF_INDEX")) {
+		size_t dirlen = git_dir(&gitdir) ? 0 : gitdir.len;
+
+		if (batch_start(bt, dirlen ? gitdir.buf : NULL))
+			goto diff_index;
 		if (!index_file || !*index_file) {
-			if (!git_dir(&gitdir))
+			dc_buf_setlen(&gitdir, dirlen);
+			if (dirlen)
 				dc_buf_adds(&gitdir, "/index");
 			index_file = gitdir.buf;
 		}
@@ -921,14 +948,19 @@ static int staged_changes(struct hook *h, struct dc_buf *raw, struct dc_buf *ans
 		dc_buf_reset(raw);
 		dc_buf_reset(answer);
 	}
+diff_index:
 	started = !child_start(&cat, cat_file, &in, 1, 0, 1);
 	e = git(raw, 1, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames", "-z",
 		"HEAD", "--", NULL);
 	if (e) {
-		/* no commit yet: everything staged is new */
+		struct dc_buf head = DC_BUF_INIT;
+
+		/* no commit yet: everything staged is new (a HEAD that cannot be read is an error) */
 		dc_buf_reset(raw);
-		e = git(raw, 0, "diff-index", "--cached", "--raw", "--no-abbrev", "--no-renames",
-			"-z", EMPTY_TREE, "--", NULL);
+		if (git(&head, 1, "rev-parse", "-q", "--verify", "HEAD^{commit}", NULL))
+			e = git(raw, 0, "diff-index", "--cached", "--raw", "--no-abbrev",
+				"--no-renames", "-z", EMPTY_TREE, "--", NULL);
+		dc_buf_release(&head);
 	}
 	if (started && child_finish(&cat, answer, NULL))
 		dc_buf_reset(answer);
@@ -981,8 +1013,10 @@ static int hook_commit(struct hook *h, struct report *rep)
 		check(rep, args, 1);
 	}
 cleanup:
-	if (fast)
+	if (fast) {
+		trace(h, "objects: %u read here, %u by git cat-file", bt.here, bt.by_git);
 		batch_stop(&bt);
+	}
 	free(staged);
 	dc_rules_release(&rules);
 	dc_buf_release(&paths);

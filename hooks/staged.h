@@ -3,25 +3,37 @@
 /*
  * What a commit would record, for the pre-commit hook, without
  * `git diff-index --cached`: the index read here, HEAD's trees read
- * through one `git cat-file --batch-command` the hook keeps open (which
- * also answers for the rules and the staged blobs). A directory whose
- * cache tree (the index's TREE extension, which `git commit` brings up
- * to date before its hooks run) names HEAD's tree is not walked.
+ * as `git cat-file --batch-command` answers (which also answers for the
+ * rules and the staged blobs). A directory whose cache tree (the index's
+ * TREE extension, which `git commit` brings up to date before its hooks
+ * run) names HEAD's tree is not walked.
  */
 #include "buf.h"
+#include "odb.h"
 #include <sys/types.h>
 
-/* A running `git cat-file --batch-command`, asked one object at a time. */
+/*
+ * Objects asked one at a time, answered as `git cat-file --batch-command`
+ * answers: read here (odb.h) where they can be, else by a `git cat-file
+ * --batch-command` started when first needed and kept running.
+ */
 struct batch {
-	pid_t pid;
+	struct dc_odb *odb;	/* NULL: every object is git's to read */
+	pid_t pid;		/* git cat-file, once started */
 	int to, from;		/* its standard input, its standard output */
-	struct dc_buf got;	/* read from it, not yet taken */
+	struct dc_buf got;	/* answers not yet taken */
 	size_t pos;
+	unsigned here, by_git;	/* how many answers came from where */
 };
 
-/* Start it: 0, or -1 (nothing running). */
-int batch_start(struct batch *b);
-/* Close its input and wait for it. */
+/*
+ * Get ready to read the objects of the repository whose git directory is
+ * `gitdir`. With gitdir NULL, with DC_HOOK_CAT_FILE set, or when odb.h
+ * leaves the repository to git, `git cat-file` starts now. 0, or -1
+ * (nothing can answer).
+ */
+int batch_start(struct batch *b, const char *gitdir);
+/* Close what batch_start() opened: git cat-file's input, then wait for it. */
 void batch_stop(struct batch *b);
 
 /*
