@@ -309,12 +309,15 @@ static int load_packs(struct dc_odb *odb)
 	return 0;
 }
 
+/* zlib's deflate makes at most about 1032 bytes of one byte of input */
+#define INFLATE_RATIO_MAX 1032
+
 /*
- * Inflate the zlib stream at src (at most srclen bytes) into `out`,
- * appending exactly `size` bytes: 0, or -1 when the stream does not hold
- * exactly that.
+ * Inflate the zlib stream at src (at most srclen bytes; with `whole`, all
+ * of them) into `out`, appending exactly `size` bytes: 0, or -1 when the
+ * stream does not hold exactly that.
  */
-static int inflate_exact(const unsigned char *src, size_t srclen, uint64_t size,
+static int inflate_exact(const unsigned char *src, size_t srclen, uint64_t size, int whole,
 			 struct dc_buf *out)
 {
 	z_stream z;
@@ -322,7 +325,8 @@ static int inflate_exact(const unsigned char *src, size_t srclen, uint64_t size,
 	size_t start = out->len, done = 0;
 	int e;
 
-	if (size > SIZE_MAX - 1 - start)
+	/* a size no input this long could hold is refused before it is allocated */
+	if (size > SIZE_MAX - 1 - start || size / INFLATE_RATIO_MAX > srclen)
 		return -1;
 	dc_buf_grow(out, (size_t)size);
 	memset(&z, 0, sizeof(z));
@@ -356,7 +360,7 @@ static int inflate_exact(const unsigned char *src, size_t srclen, uint64_t size,
 			break;	/* the end, or no progress (Z_BUF_ERROR: the input ended) */
 	}
 	inflateEnd(&z);
-	if (e != Z_STREAM_END || done != size)
+	if (e != Z_STREAM_END || done != size || (whole && z.avail_in))
 		return -1;
 	dc_buf_setlen(out, start + (size_t)size);
 	return 0;
@@ -465,8 +469,9 @@ static int delta_apply(const struct dc_buf *base, const struct dc_buf *delta, st
 	uint64_t srclen, dstlen;
 	size_t at = 0;
 
+	/* a copy takes 4 bytes at least, and gives 16 MiB at most */
 	if (delta_size(&p, end, &srclen) || delta_size(&p, end, &dstlen) ||
-	    srclen != base->len || dstlen > SIZE_MAX - 1)
+	    srclen != base->len || dstlen > SIZE_MAX - 1 || dstlen / 4 > (uint64_t)delta->len << 24)
 		return -1;
 	dc_buf_reset(out);
 	dc_buf_grow(out, (size_t)dstlen);
@@ -581,7 +586,7 @@ static int pack_read(struct dc_odb *odb, struct pack *p, uint64_t off, enum dc_o
 	if (!found_base) {
 		*type = (enum dc_odb_type)e.type;
 		*size = e.size;
-		if (out && inflate_exact(p->data + e.data, p->len - RAWSZ - e.data, e.size, &base))
+		if (out && inflate_exact(p->data + e.data, p->len - RAWSZ - e.data, e.size, 0, &base))
 			goto cleanup;
 	}
 	if (!n) {
@@ -610,7 +615,7 @@ static int pack_read(struct dc_odb *odb, struct pack *p, uint64_t off, enum dc_o
 			goto cleanup;
 		dc_buf_reset(&delta);
 		if (inflate_exact(chain[n].p->data + e.data, chain[n].p->len - RAWSZ - e.data,
-				  e.size, &delta) ||
+				  e.size, 0, &delta) ||
 		    delta_apply(&base, &delta, &next))
 			goto cleanup;
 		{
@@ -678,7 +683,7 @@ static int loose_read(struct dc_odb *odb, const unsigned char *oid, enum dc_odb_
 		goto cleanup;
 	if (out) {
 		if (*size > SIZE_MAX - (size_t)hlen - 1 ||
-		    inflate_exact(file, len, (uint64_t)hlen + *size, &all))
+		    inflate_exact(file, len, (uint64_t)hlen + *size, 1, &all))
 			goto cleanup;
 		dc_buf_add(out, all.buf + hlen, (size_t)*size);
 	}
