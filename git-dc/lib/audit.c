@@ -5,7 +5,6 @@
 #include "map.h"
 #include "merge.h"
 #include "trace.h"
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -756,9 +755,8 @@ static int writer_blob_id(git_oid *oid, struct writer *w, struct dc_replay *p, s
 	struct dc_json **root = &p->st.files[i].doc;
 	struct splice *sp = dc_xcalloc(w->n ? w->n : 1, sizeof(*sp));
 	struct dc_buf parent = DC_BUF_INIT, tok = DC_BUF_INIT, close = DC_BUF_INIT;
-	EVP_MD_CTX *ctx = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	struct dc_sha1_ctx ctx;
+	unsigned char md[GIT_OID_RAWSZ];
 	size_t k, e, n = 0, at = 0, total;
 	char hdr[32];
 	int ok = 1, ret = -1, hn;
@@ -834,9 +832,8 @@ static int writer_blob_id(git_oid *oid, struct writer *w, struct dc_replay *p, s
 			total += t->p[e].len;
 	}
 	hn = snprintf(hdr, sizeof(hdr), "blob %zu", total);
-	if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) ||
-	    !EVP_DigestUpdate(ctx, hdr, (size_t)hn + 1))
-		goto hash_error;
+	dc_sha1_init(&ctx);
+	dc_sha1_update(&ctx, hdr, (size_t)hn + 1);
 	for (k = 0; k < n; k++) {
 		struct array_text *t = sp[k].t;
 		dc_buf_reset(&close);
@@ -844,28 +841,20 @@ static int writer_blob_id(git_oid *oid, struct writer *w, struct dc_replay *p, s
 		for (e = 0; e < sp[k].indent; e++)
 			dc_buf_addch(&close, ' ');
 		dc_buf_addch(&close, ']');
-		if (!EVP_DigestUpdate(ctx, w->text.buf + at, sp[k].pos - at) ||
-		    !EVP_DigestUpdate(ctx, "[\n", 2))
-			goto hash_error;
+		dc_sha1_update(&ctx, w->text.buf + at, sp[k].pos - at);
+		dc_sha1_update(&ctx, "[\n", 2);
 		for (e = 0; e < t->n; e++) {
-			if ((e && !EVP_DigestUpdate(ctx, ",\n", 2)) ||
-			    !EVP_DigestUpdate(ctx, t->p[e].s, t->p[e].len))
-				goto hash_error;
+			if (e)
+				dc_sha1_update(&ctx, ",\n", 2);
+			dc_sha1_update(&ctx, t->p[e].s, t->p[e].len);
 		}
-		if (!EVP_DigestUpdate(ctx, close.buf, close.len))
-			goto hash_error;
+		dc_sha1_update(&ctx, close.buf, close.len);
 		at = sp[k].pos + sp[k].tag.len;
 	}
-	if (!EVP_DigestUpdate(ctx, w->text.buf + at, w->text.len - at) ||
-	    !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != GIT_OID_RAWSZ)
-		goto hash_error;
+	dc_sha1_update(&ctx, w->text.buf + at, w->text.len - at);
+	dc_sha1_final(md, &ctx);
 	git_oid_fromraw(oid, md);
 	ret = 0;
-	goto cleanup;
-hash_error:
-	dc_err_set(err, DC_ERR_FATAL, "cannot hash '%s'", p->st.files[i].path);
-cleanup:
-	EVP_MD_CTX_free(ctx);
 	for (k = 0; k < w->n; k++)
 		dc_buf_release(&sp[k].tag);
 	free(sp);

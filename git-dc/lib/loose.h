@@ -5,6 +5,7 @@
 #include "err.h"
 #include <git2.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Blobs as loose objects, written by git dc itself: a merge rewrites
@@ -14,14 +15,26 @@
 
 /*
  * The git blob id of `len` bytes: SHA-1 of "blob <len>\0" and the bytes,
- * from 256 KiB on with libcrypto's SHA-1 (the CPU's SHA instructions),
- * below with libgit2's. Ids of canonical files git dc writes are not where
- * a collision attack would come from: git checks the objects it receives
- * itself.
+ * with libcrypto's SHA-1 (the CPU's SHA instructions), not libgit2's
+ * collision-detecting one. Ids of canonical files git dc writes are not
+ * where a collision attack would come from: git checks the objects it
+ * receives itself.
  */
 int dc_blob_id(git_oid *oid, const void *buf, size_t len);
 
-/* libcrypto's SHA-1 of `a` then `b` (blen may be 0) into md[20]: 0, or -1. */
+/*
+ * libcrypto's SHA-1 through its low-level interface, which starts
+ * nothing: the EVP one loads libcrypto's configuration and providers on
+ * first use, about a millisecond of every process.
+ */
+struct dc_sha1_ctx {
+	uint64_t opaque[16];
+};
+void dc_sha1_init(struct dc_sha1_ctx *c);
+void dc_sha1_update(struct dc_sha1_ctx *c, const void *buf, size_t len);
+void dc_sha1_final(unsigned char *md, struct dc_sha1_ctx *c);
+
+/* The SHA-1 of `a` then `b` (blen may be 0) into md[20]: 0. */
 int dc_sha1(unsigned char *md, const void *a, size_t alen, const void *b, size_t blen);
 
 /*
