@@ -49,6 +49,15 @@ commit_listing () {
 	test_cmp expect actual
 }
 
+# canonical_refused: a hand edit of the canonical file is refused (then undone)
+canonical_refused () {
+	echo "{}" >state/events.json &&
+	git add state/events.json &&
+	test_expect_code 1 git commit -q -m "by hand" 2>err &&
+	grep "canonical" err &&
+	git reset -q --hard
+}
+
 test_expect_success 'setup: a dc repository with the hooks, and a tree to change' '
 	dc_repo main &&
 	(
@@ -136,11 +145,7 @@ test_expect_success 'new deltas and a canonical file: the checks are the same' '
 		grep "delta-invalid" err &&
 		git reset -q --hard &&
 		git dc merge -q >/dev/null &&
-		echo "{}" >state/events.json &&
-		git add state/events.json &&
-		test_expect_code 1 git commit -q -m "by hand" 2>err &&
-		grep "canonical" err &&
-		git reset -q --hard
+		canonical_refused
 	)
 '
 
@@ -233,11 +238,7 @@ test_expect_success 'DC_HOOK_CAT_FILE=1, a pack index of version 1: git cat-file
 		echo v1 >a/b/c/cat && git add . &&
 		commit_listing "an index of version 1" &&
 		objects_from 0 some &&
-		echo "{}" >state/events.json &&
-		git add state/events.json &&
-		test_expect_code 1 git commit -q -m "by hand" 2>err &&
-		grep "canonical" err &&
-		git reset -q --hard &&
+		canonical_refused &&
 		git repack -q -a -d -f &&
 		echo v2 >a/b/c/cat && git add . &&
 		commit_listing "an index of version 2 again" &&
@@ -253,11 +254,7 @@ test_expect_success 'alternates and replace refs: git cat-file reads every objec
 		echo s >s && git add s &&
 		commit_listing "shared" &&
 		objects_from 0 some &&
-		echo "{}" >state/events.json &&
-		git add state/events.json &&
-		test_expect_code 1 git commit -q -m "by hand" 2>err &&
-		grep "canonical" err &&
-		git reset -q --hard
+		canonical_refused
 	) &&
 	(
 		cd main &&
