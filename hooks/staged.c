@@ -109,49 +109,35 @@ static int batch_fill(struct batch *b, size_t need)
  */
 static size_t answer_here(struct batch *b, const char *cmd, const char *name, size_t namelen)
 {
+	struct dc_buf body = DC_BUF_INIT;
 	unsigned char oid[DC_ODB_RAWSZ];
 	char hex[2 * DC_ODB_RAWSZ + 1];
 	enum dc_odb_type type;
 	uint64_t size;
-	size_t start, line;
+	size_t line = 0;
 	int contents = !strcmp(cmd, "contents"), e;
 
 	if (b->pos != b->got.len)
 		return 0;	/* an answer not taken: none here */
 	dc_buf_reset(&b->got);
 	b->pos = 0;
-	start = 0;
 	e = dc_odb_resolve(b->odb, name, namelen, oid);
 	if (e > 0) {
 		dc_buf_add(&b->got, name, namelen);
 		dc_buf_adds(&b->got, " missing\n");
-		return b->got.len - start;
+		return b->got.len;
 	}
-	if (e < 0)
-		return 0;
-	dc_odb_oid_to_hex(hex, oid);
-	dc_buf_addf(&b->got, "%s ", hex);
-	line = b->got.len;
-	/* room for the header, the bytes after it */
-	dc_buf_grow(&b->got, 32);
-	dc_buf_setlen(&b->got, line + 32);
-	if (dc_odb_read(b->odb, oid, &type, &size, contents ? &b->got : NULL)) {
-		dc_buf_setlen(&b->got, start);
-		return 0;
-	}
-	{
-		char head[32];
-		int n = snprintf(head, sizeof(head), "%s %" PRIu64 "\n", dc_odb_type_name(type),
-				 size);
-		size_t body = b->got.len - line - 32;
-
-		memmove(b->got.buf + line + (size_t)n, b->got.buf + line + 32, body);
-		memcpy(b->got.buf + line, head, (size_t)n);
-		dc_buf_setlen(&b->got, line + (size_t)n + body);
-		if (contents)
+	if (!e && !dc_odb_read(b->odb, oid, &type, &size, contents ? &body : NULL)) {
+		dc_odb_oid_to_hex(hex, oid);
+		dc_buf_addf(&b->got, "%s %s %" PRIu64 "\n", hex, dc_odb_type_name(type), size);
+		line = b->got.len;
+		if (contents) {
+			dc_buf_addbuf(&b->got, &body);
 			dc_buf_addch(&b->got, '\n');
-		return line + (size_t)n - start;
+		}
 	}
+	dc_buf_release(&body);
+	return line;
 }
 
 /*
