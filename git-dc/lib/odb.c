@@ -664,7 +664,7 @@ static long loose_header(const unsigned char *h, size_t len, enum dc_odb_type *t
 static int loose_read(struct dc_odb *odb, const unsigned char *oid, enum dc_odb_type *type,
 		      uint64_t *size, struct dc_buf *out)
 {
-	struct dc_buf path = DC_BUF_INIT, all = DC_BUF_INIT;
+	struct dc_buf path = DC_BUF_INIT;
 	char hex[HEXSZ + 1];
 	unsigned char head[64];
 	unsigned char *file = NULL;
@@ -682,17 +682,20 @@ static int loose_read(struct dc_odb *odb, const unsigned char *oid, enum dc_odb_
 	if (got <= 0 || (hlen = loose_header(head, (size_t)got, type, size)) < 0)
 		goto cleanup;
 	if (out) {
+		size_t start = out->len;
+
+		/* header and bytes inflated after what out holds, the header then dropped */
 		if (*size > SIZE_MAX - (size_t)hlen - 1 ||
-		    inflate_exact(file, len, (uint64_t)hlen + *size, 1, &all))
+		    inflate_exact(file, len, (uint64_t)hlen + *size, 1, out))
 			goto cleanup;
-		dc_buf_add(out, all.buf + hlen, (size_t)*size);
+		memmove(out->buf + start, out->buf + start + hlen, (size_t)*size);
+		dc_buf_setlen(out, start + (size_t)*size);
 	}
 	ret = 0;
 cleanup:
 	if (file)
 		munmap(file, len);
 	dc_buf_release(&path);
-	dc_buf_release(&all);
 	return ret;
 }
 
